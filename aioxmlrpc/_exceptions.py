@@ -1,0 +1,171 @@
+"""The error tree.
+
+The four :mod:`xmlrpc.client` classes are reused as they are, so ``except
+xmlrpc.client.Fault`` (or ``Error``) written for the standard library still catches our
+errors. Everything new subclasses one of them, plus a builtin or a defusedxml class where
+one fits, so existing ``except`` clauses keep working::
+
+    Exception
+    └── xmlrpc.client.Error ............................. Error
+        ├── xmlrpc.client.Fault ......................... Fault (the server said no)
+        ├── xmlrpc.client.ProtocolError ................. ProtocolError (HTTP status != 200)
+        ├── xmlrpc.client.ResponseError ................. ResponseError (bad body)
+        │   ├── MalformedXML (+ xml.parsers.expat.ExpatError)
+        │   │   └── TruncatedResponse ................... ended before the document did
+        │   ├── InvalidResponse ......................... well-formed, but not XML-RPC
+        │   ├── ResponseTooLarge ........................ over Limits.max_bytes
+        │   ├── ResponseTooDeep ......................... over Limits.max_depth
+        │   └── UnsafeXML (+ defusedxml.DefusedXmlException)
+        │       ├── DTDForbidden (+ defusedxml.DTDForbidden)
+        │       └── EntitiesForbidden (+ defusedxml.EntitiesForbidden)
+        └── TransportError (+ OSError) .................. the HTTP exchange failed
+            ├── ConnectError (+ ConnectionError) ........ refused, reset, DNS
+            └── TransportTimeout (+ TimeoutError) ....... a deadline expired
+
+Marshalling errors are the stdlib's builtins: ``TypeError("cannot marshal ...")``,
+``OverflowError`` for integers XML-RPC cannot carry, and ``ValueError`` for strings holding
+characters XML 1.0 cannot carry.
+"""
+
+from __future__ import annotations
+
+from xml.parsers.expat import ExpatError
+from xmlrpc.client import Error, Fault, ProtocolError, ResponseError
+
+import defusedxml
+
+__all__ = [
+    "ConnectError",
+    "DTDForbidden",
+    "EntitiesForbidden",
+    "Error",
+    "Fault",
+    "InvalidResponse",
+    "MalformedXML",
+    "ProtocolError",
+    "ResponseError",
+    "ResponseTooDeep",
+    "ResponseTooLarge",
+    "TransportError",
+    "TransportTimeout",
+    "TruncatedResponse",
+    "UnsafeXML",
+]
+
+
+class _Message:
+    """``str(exc)`` is the message (``xmlrpc.client.Error.__str__`` would give the repr)."""
+
+    args: tuple[object, ...]
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class MalformedXML(_Message, ResponseError, ExpatError):
+    """The body is not well-formed XML.
+
+    Also an :class:`xml.parsers.expat.ExpatError`, as the standard library raises there,
+    with ``lineno`` (1-based) and ``offset`` (0-based column) set where they are known.
+    """
+
+    def __init__(self, message: str, lineno: int | None = None, offset: int | None = None):
+        """Describe the problem; ``lineno``/``offset`` are added to the message when given."""
+        if lineno is not None:
+            message = f"{message}: line {lineno}, column {offset or 0}"
+        super().__init__(message)
+        # ExpatError declares these as int; None means "not known" here.
+        self.lineno = lineno  # type: ignore[assignment]
+        self.offset = offset  # type: ignore[assignment]
+
+
+class TruncatedResponse(MalformedXML):
+    """The body ended before the XML document did (empty, cut short, or unclosed)."""
+
+
+class InvalidResponse(_Message, ResponseError):
+    """The body is well-formed XML but not a valid XML-RPC document.
+
+    Unknown elements, text where only elements belong, a ``<boolean>`` that is not 0/1,
+    an ``<int>`` that is not a number, a response with more or fewer than one ``<param>``,
+    or a fault without ``faultCode``/``faultString`` all land here.
+    """
+
+
+class ResponseTooLarge(_Message, ResponseError):
+    """The body exceeds the configured size limit (``Limits.max_bytes``)."""
+
+
+class ResponseTooDeep(_Message, ResponseError):
+    """Arrays and structs nest deeper than the configured limit (``Limits.max_depth``)."""
+
+
+class UnsafeXML(_Message, ResponseError, defusedxml.DefusedXmlException):
+    """The XML uses a feature refused by defusedxml's policy (DTDs, entity declarations).
+
+    Also a :class:`defusedxml.DefusedXmlException`, so code that guards against
+    defusedxml's errors catches it.
+    """
+
+    def __init__(self, message: str):
+        """Store the message."""
+        # Skip the defusedxml subclasses' __init__ (they take other arguments).
+        Exception.__init__(self, message)
+        self.message = message
+
+    def __str__(self) -> str:
+        """Return the message (defusedxml's subclasses would format their fields)."""
+        return self.message
+
+    def __repr__(self) -> str:
+        """Show the class and the message."""
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class DTDForbidden(UnsafeXML, defusedxml.DTDForbidden):
+    """The body contains a document type declaration (``<!DOCTYPE ...>``)."""
+
+    def __init__(self, name: str, sysid: str | None = None, pubid: str | None = None):
+        """Record the doctype's name and identifiers, as defusedxml does."""
+        UnsafeXML.__init__(self, f"DTDs are forbidden: <!DOCTYPE {name} ...>")
+        self.name = name
+        self.sysid = sysid
+        self.pubid = pubid
+
+
+class EntitiesForbidden(UnsafeXML, defusedxml.EntitiesForbidden):
+    """The body declares or references an entity beyond XML's five predefined ones."""
+
+    def __init__(self, name: str):
+        """Record the entity's name, as defusedxml does."""
+        UnsafeXML.__init__(self, f"entities are forbidden: {name!r}")
+        self.name = name
+        self.value = None
+        self.base = None
+        self.sysid = None
+        self.pubid = None
+        self.notation_name = None
+
+
+class TransportError(Error, OSError):
+    """The HTTP exchange failed: the connection, TLS, or the transfer itself.
+
+    Also an :class:`OSError`, which is what :mod:`xmlrpc.client` lets escape, so ``except
+    OSError`` code keeps working.
+    """
+
+    def __init__(self, message: str):
+        """Store the message; ``str(exc)`` is that message."""
+        OSError.__init__(self, message)
+
+    def __str__(self) -> str:
+        """Return the message alone (``OSError`` would add an errno)."""
+        return str(self.args[0]) if self.args else ""
+
+
+class ConnectError(TransportError, ConnectionError):
+    """The server could not be reached: refused, reset, unreachable or not resolvable."""
+
+
+class TransportTimeout(TransportError, TimeoutError):
+    """A deadline expired (connecting, or the whole call); also a :class:`TimeoutError`."""

@@ -1,0 +1,299 @@
+"""The sans-IO XML-RPC codec: bytes in, values out, and back. No sockets, no asyncio.
+
+Everything the client does with XML goes through here, and so can a server, a sync
+client, or another transport::
+
+    from aioxmlrpc.codec import ResponseParser, encode_request
+
+    body = encode_request("system.listMethods", ())
+    parser = ResponseParser()
+    for chunk in chunks_from_anywhere:   # any split of the body gives the same result
+        parser.feed(chunk)
+    result = parser.close()              # or raises xmlrpc.client.Fault
+
+Requests and responses go both ways (:func:`encode_response`, :func:`encode_fault`,
+:class:`RequestParser`) so a server needs nothing else. :func:`dumps` and :func:`loads`
+are drop-in replacements for the :mod:`xmlrpc.client` functions of the same names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .._exceptions import Fault
+from .._types import Value
+from ._limits import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RESPONSE_BYTES, Limits
+from ._marshal import marshal_fault, marshal_params, xml_header
+from ._parse import Parser
+from ._scalars import parse_datetime
+
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "Limits",
+    "RequestParser",
+    "ResponseParser",
+    "dumps",
+    "encode_fault",
+    "encode_request",
+    "encode_response",
+    "loads",
+    "parse_datetime",
+    "parse_request",
+    "parse_response",
+]
+
+
+def _escape_name(name: str) -> str:
+    return name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _encode(text: str, encoding: str | None) -> bytes:
+    # Characters the encoding lacks become character references, as the stdlib does.
+    if not encoding or encoding == "utf-8":
+        return text.encode("utf-8")
+    return text.encode(encoding, "xmlcharrefreplace")
+
+
+def _call_text(method_name: str, params_xml: str, encoding: str | None) -> str:
+    if not isinstance(method_name, str):
+        raise TypeError(f"method name must be a str, not {type(method_name).__name__}")
+    # Checked like any string: a name XML cannot carry fails here, not at the server.
+    marshal_params((method_name,), allow_none=False, allow_i8=False)
+    return (
+        f"{xml_header(encoding)}<methodCall>\n<methodName>{_escape_name(method_name)}"
+        f"</methodName>\n{params_xml}</methodCall>\n"
+    )
+
+
+def encode_request(
+    method_name: str,
+    params: Iterable[object] = (),
+    *,
+    encoding: str | None = None,
+    allow_none: bool = False,
+    allow_i8: bool = False,
+) -> bytes:
+    """Return the ``methodCall`` document calling ``method_name`` with ``params``.
+
+    Args:
+        method_name: The remote method, e.g. ``"system.listMethods"``.
+        params: The positional parameters.
+        encoding: The document's encoding (default UTF-8); characters it lacks are
+            written as character references.
+        allow_none: Marshal ``None`` as ``<nil/>`` instead of raising ``TypeError``.
+        allow_i8: Marshal integers beyond 32 bits (within 64) as ``<i8>`` instead of
+            raising ``OverflowError``.
+
+    Raises:
+        TypeError: A value XML-RPC cannot carry (``"cannot marshal <class 'set'> objects"``).
+        OverflowError: An integer out of range.
+        ValueError: A string holding a character XML 1.0 cannot carry.
+    """
+    body = marshal_params(params, allow_none=allow_none, allow_i8=allow_i8)
+    return _encode(_call_text(method_name, body, encoding), encoding)
+
+
+def encode_response(
+    value: object,
+    *,
+    encoding: str | None = None,
+    allow_none: bool = False,
+    allow_i8: bool = False,
+) -> bytes:
+    """Return the ``methodResponse`` document carrying ``value``.
+
+    Options and errors are those of :func:`encode_request`.
+    """
+    body = marshal_params((value,), allow_none=allow_none, allow_i8=allow_i8)
+    text = f"{xml_header(encoding)}<methodResponse>\n{body}</methodResponse>\n"
+    return _encode(text, encoding)
+
+
+def encode_fault(fault: Fault, *, encoding: str | None = None) -> bytes:
+    """Return the ``methodResponse`` document carrying ``fault``."""
+    text = f"{xml_header(encoding)}<methodResponse>\n{marshal_fault(fault)}</methodResponse>\n"
+    return _encode(text, encoding)
+
+
+class ResponseParser:
+    """Parse a ``methodResponse`` fed in pieces as they arrive.
+
+    Feed the body with :meth:`feed` (any split, down to single bytes, gives the same
+    result), then call :meth:`close` for the value. Errors are raised as early as the
+    bytes show them, typed (:class:`~aioxmlrpc.ResponseError` subclasses), with what went
+    wrong and where.
+
+    Args:
+        use_datetime: Return ``dateTime.iso8601`` values as :class:`datetime.datetime`
+            (aware when the value carries an offset) instead of ``DateTime``.
+        use_builtin_types: Return base64 values as ``bytes`` and dates as ``datetime``.
+        limits: Size and nesting bounds (default :class:`Limits`).
+    """
+
+    __slots__ = ("_parser",)
+
+    def __init__(
+        self,
+        *,
+        use_datetime: bool = False,
+        use_builtin_types: bool = False,
+        limits: Limits | None = None,
+    ) -> None:
+        """Prepare to parse one response."""
+        self._parser = Parser(
+            "methodResponse",
+            use_datetime=use_datetime,
+            use_builtin_types=use_builtin_types,
+            limits=limits,
+        )
+
+    @property
+    def bytes_received(self) -> int:
+        """How many bytes have been fed so far."""
+        return self._parser.bytes_received
+
+    def feed(self, data: bytes) -> None:
+        """Parse the next piece of the body.
+
+        Raises:
+            ResponseError: A subclass saying what is wrong; the parser is then unusable.
+        """
+        self._parser.feed(data)
+
+    def close(self) -> Value:
+        """Finish the body and return its value.
+
+        Raises:
+            Fault: The response is a fault.
+            TruncatedResponse: The body is empty or ended early.
+            ResponseError: Another subclass for any other problem.
+        """
+        self._parser.close()
+        return self._parser.result()
+
+
+class RequestParser:
+    """Parse a ``methodCall`` fed in pieces, as a server would.
+
+    Options are those of :class:`ResponseParser`; :meth:`close` returns
+    ``(method_name, params)``.
+    """
+
+    __slots__ = ("_parser",)
+
+    def __init__(
+        self,
+        *,
+        use_datetime: bool = False,
+        use_builtin_types: bool = False,
+        limits: Limits | None = None,
+    ) -> None:
+        """Prepare to parse one request."""
+        self._parser = Parser(
+            "methodCall",
+            use_datetime=use_datetime,
+            use_builtin_types=use_builtin_types,
+            limits=limits,
+        )
+
+    def feed(self, data: bytes) -> None:
+        """Parse the next piece of the body (see :meth:`ResponseParser.feed`)."""
+        self._parser.feed(data)
+
+    def close(self) -> tuple[str, tuple[Value, ...]]:
+        """Finish the body and return ``(method_name, params)``."""
+        parser = self._parser
+        parser.close()
+        assert parser.method_name is not None  # noqa: S101 - the grammar requires it
+        return parser.method_name, tuple(parser.params)
+
+
+def parse_response(
+    data: bytes,
+    *,
+    use_datetime: bool = False,
+    use_builtin_types: bool = False,
+    limits: Limits | None = None,
+) -> Value:
+    """Parse a whole ``methodResponse`` body at once (see :class:`ResponseParser`)."""
+    parser = ResponseParser(
+        use_datetime=use_datetime, use_builtin_types=use_builtin_types, limits=limits
+    )
+    parser.feed(data)
+    return parser.close()
+
+
+def parse_request(
+    data: bytes,
+    *,
+    use_datetime: bool = False,
+    use_builtin_types: bool = False,
+    limits: Limits | None = None,
+) -> tuple[str, tuple[Value, ...]]:
+    """Parse a whole ``methodCall`` body at once (see :class:`RequestParser`)."""
+    parser = RequestParser(
+        use_datetime=use_datetime, use_builtin_types=use_builtin_types, limits=limits
+    )
+    parser.feed(data)
+    return parser.close()
+
+
+def dumps(
+    params: tuple[object, ...] | Fault,
+    methodname: str | None = None,
+    methodresponse: bool | None = None,
+    encoding: str | None = None,
+    allow_none: bool = False,
+) -> str:
+    """Marshal ``params`` exactly as :func:`xmlrpc.client.dumps` does, only faster.
+
+    ``params`` is a tuple, or a :class:`Fault` (which makes a response). With
+    ``methodname`` the result is a ``methodCall``; with ``methodresponse`` a
+    ``methodResponse`` (its tuple must hold exactly one value); with neither, just the
+    ``<params>`` element.
+
+    Raises:
+        AssertionError: ``params`` is not a tuple or a Fault, as in the standard library.
+        TypeError: A value XML-RPC cannot carry.
+        OverflowError: An integer outside 32 bits.
+        ValueError: A string holding a character XML 1.0 cannot carry.
+    """
+    # AssertionError, as the standard library's asserts raise (even under -O here).
+    if not isinstance(params, (tuple, Fault)):
+        raise AssertionError("argument must be tuple or Fault instance")
+    if isinstance(params, Fault):
+        body = marshal_fault(params)
+        methodresponse = True
+    else:
+        if methodresponse and len(params) != 1:
+            raise AssertionError("response tuple must be a singleton")
+        body = marshal_params(params, allow_none=allow_none, allow_i8=False)
+    if methodname:
+        return _call_text(methodname, body, encoding)
+    if methodresponse:
+        return f"{xml_header(encoding)}<methodResponse>\n{body}</methodResponse>\n"
+    return body
+
+
+def loads(
+    data: bytes | bytearray | str,
+    use_datetime: bool = False,
+    use_builtin_types: bool = False,
+) -> tuple[tuple[Value, ...], str | None]:
+    """Parse an XML-RPC document as :func:`xmlrpc.client.loads` does: ``(params, name)``.
+
+    ``name`` is the method name of a ``methodCall`` and ``None`` for a response. A fault
+    response raises :class:`Fault`. Unlike the standard library, a document that is not
+    well-formed raises :class:`~aioxmlrpc.MalformedXML`, which is both a
+    ``ResponseError`` and the ``xml.parsers.expat.ExpatError`` the standard library raises.
+    """
+    parser = Parser(use_datetime=use_datetime, use_builtin_types=use_builtin_types)
+    if isinstance(data, str):
+        parser.feed_text(data)
+    else:
+        parser.feed(bytes(data))
+    parser.close()
+    if parser.is_fault:
+        raise parser.fault()
+    return tuple(parser.params), parser.method_name

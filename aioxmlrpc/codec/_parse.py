@@ -1,0 +1,435 @@
+"""Incremental, hardened XML-RPC parsing: ``feed(bytes)`` as they arrive, then ``close()``.
+
+A document flows through three stages, each of which keeps only what it has not finished:
+
+1. bytes -> text (:class:`~._text.TextDecoder`: BOM, declared encoding, split
+   multi-byte characters), in slices of at most :data:`_SLICE` bytes so that a large
+   ``feed`` never holds more than a slice's worth of intermediate objects;
+2. character rules over the text not yet read (:mod:`._text`): line ends, forbidden
+   characters, references, comments, CDATA, and the refusal of DTDs;
+3. structure: one regular-expression call splits the text up to the last ``<`` into
+   (markup run, text) pairs, and each pair runs a plan compiled by :mod:`._grammar`.
+
+Text after the last ``<`` (and a run that might continue) waits for the next ``feed``,
+so splitting a body at any byte boundary gives the same result.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from itertools import chain
+from typing import Any, NoReturn
+
+from .._exceptions import (
+    Fault,
+    InvalidResponse,
+    MalformedXML,
+    ResponseError,
+    ResponseTooDeep,
+    ResponseTooLarge,
+    TruncatedResponse,
+)
+from .._types import Value
+from ._grammar import (
+    DOC,
+    DYNAMIC,
+    END,
+    O_BLANK,
+    O_CLOSE,
+    O_EMIT,
+    O_FAULT,
+    O_KEY,
+    O_NAME,
+    O_OPEN,
+    O_ROOT,
+    P_DICT,
+    P_DICT_STR,
+    P_KEY,
+    P_LIST,
+    P_LIST_STR,
+    State,
+    compile_plan,
+    initial_state,
+)
+from ._limits import Limits
+from ._scalars import STRING, TYPE_NAMES, converters
+from ._text import (
+    BAD_CHAR,
+    TextDecoder,
+    check_references,
+    expand_markup,
+    has_bad_char,
+    position,
+    strip_declaration,
+    unescape,
+)
+
+__all__ = ["Parser"]
+
+#: Bytes decoded and read per step: bounds the temporary objects of a large feed.
+_SLICE = 64 * 1024
+#: A run that may continue is held back for the next feed, unless it is this long.
+_MAX_HELD_RUN = 64 * 1024
+
+# A markup run (tags and the whitespace between them), then the text up to the next tag.
+# Possessive quantifiers (Python 3.11+) spare the regex engine its backtracking records:
+# this one call is a third of the parse.
+if sys.version_info >= (3, 11):  # pragma: no branch
+    _PAIRS = re.compile(r"(<[^<>]*+>(?:[ \t\n]*+<[^<>]*+>)*+[ \t\n]*+)([^<]*+)")
+else:  # pragma: no cover
+    _PAIRS = re.compile(r"(<[^<>]*>(?:[ \t\n]*<[^<>]*>)*[ \t\n]*)([^<]*)")
+# The same, allowing ">" inside quoted attribute values; tried only when the first fails.
+_TAG_QUOTED = r"<(?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*>"
+_PAIRS_QUOTED = re.compile(rf"({_TAG_QUOTED}(?:[ \t\n]*{_TAG_QUOTED})*[ \t\n]*)([^<]*)")
+
+_BLANK = " \t\n"
+
+
+class Parser:
+    """Parse one XML-RPC document fed in pieces (the engine behind the public parsers).
+
+    Args:
+        root: ``"methodResponse"``, ``"methodCall"``, or ``None`` for either.
+        use_datetime: ``dateTime.iso8601`` values as ``datetime`` rather than ``DateTime``.
+        use_builtin_types: base64 as ``bytes`` and dates as ``datetime``.
+        limits: Size and depth bounds.
+    """
+
+    def __init__(
+        self,
+        root: str | None = None,
+        *,
+        use_datetime: bool = False,
+        use_builtin_types: bool = False,
+        limits: Limits | None = None,
+    ) -> None:
+        """Prepare to read one document."""
+        limits = limits or _DEFAULT_LIMITS
+        self._root = root
+        self._max_bytes = limits.max_bytes
+        self._max_depth = limits.max_depth
+        self._convert = converters(use_datetime, use_builtin_types)
+        self._decoder = TextDecoder()
+        self._received = 0
+        self._pending: list[str] = []  # decoded text not read yet
+        self._prolog = True  # the XML declaration may still come
+        self._line = 1  # position of the first pending character, for errors
+        self._column = 0
+        # The structure being built.
+        self._state: State = initial_state()
+        self._text = ""  # text after the last run read, consumed by the next one
+        self.params: list[Any] = []
+        self._containers: list[tuple[Any, Any]] = []
+        self._current: Any = self.params
+        self._key: Any = None
+        self.method_name: str | None = None
+        self.is_fault = False
+        self.closed = False
+
+    @property
+    def bytes_received(self) -> int:
+        """How many bytes have been fed so far."""
+        return self._received
+
+    # -- input ----------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Read the next piece of the document.
+
+        Raises:
+            ResponseError: A subclass saying what is wrong and where; the parser is then
+                unusable.
+        """
+        if self.closed:
+            raise RuntimeError("feed() after close()")
+        size = len(data)
+        if not size:
+            return
+        self._received += size
+        if self._max_bytes is not None and self._received > self._max_bytes:
+            raise ResponseTooLarge(f"response exceeds {_format_size(self._max_bytes)} (max_bytes)")
+        decode = self._decoder.decode
+        if size <= _SLICE:
+            self._push(decode(data))
+            return
+        for start in range(0, size, _SLICE):
+            self._push(decode(data[start : start + _SLICE]))
+
+    def feed_text(self, text: str) -> None:
+        """Read the next piece of a document that is already text.
+
+        Its declared encoding is ignored, as :mod:`pyexpat` ignores it for ``str`` input.
+        """
+        if self.closed:
+            raise RuntimeError("feed_text() after close()")
+        self._received += len(text)
+        self._push(text)
+
+    def close(self) -> None:
+        """Finish the document.
+
+        Raises:
+            TruncatedResponse: The document is empty or ended early.
+            ResponseError: Another subclass for any other problem.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        tail = self._decoder.decode(b"", final=True)
+        pending = self._pending
+        buf = "".join(pending) + tail
+        pending.clear()
+        self._process(buf, final=True)
+        kind, name, _ = self._state.frames[-1]
+        if kind == DOC:
+            raise TruncatedResponse("no element found", self._line, self._column)
+        if kind != END:
+            raise TruncatedResponse(
+                f"document ended inside <{name}> (truncated?)", self._line, self._column
+            )
+        if self._text.strip(_BLANK):
+            raise MalformedXML("junk after document element", self._line, self._column)
+
+    # -- stage 2: character rules ------------------------------------------------------
+
+    def _push(self, text: str) -> None:
+        if "<" not in text:
+            if text:
+                self._pending.append(text)
+            return
+        pending = self._pending
+        if pending:
+            pending.append(text)
+            text = "".join(pending)
+            pending.clear()
+        self._process(text, final=False)
+
+    def _process(self, buf: str, final: bool) -> None:
+        if self._prolog:
+            decided, buf = strip_declaration(buf, final)
+            if not decided:
+                self._pending.append(buf)
+                return
+            self._prolog = False
+        held_cr = ""
+        if "\r" in buf:
+            if not final and buf.endswith("\r"):
+                buf, held_cr = buf[:-1], "\r"  # may be the first half of "\r\n"
+            buf = buf.replace("\r\n", "\n").replace("\r", "\n")
+        if has_bad_char(buf):
+            bad = BAD_CHAR.search(buf)
+            index = bad.start() if bad is not None else 0
+            self._fail_at(buf, index, MalformedXML, "not well-formed (invalid token)")
+        held = ""
+        if "<!" in buf or "<?" in buf:
+            buf, held = expand_markup(buf, final)
+        if "]]>" in buf:
+            self._fail_at(buf, buf.index("]]>"), MalformedXML, "not well-formed (invalid token)")
+        if final and not held:
+            cut = len(buf)
+        else:
+            cut = buf.rfind("<")
+            if cut < 0:
+                cut = 0
+        segment = buf[:cut]
+        tail = buf[cut:] + held + held_cr
+        if segment:
+            tail = self._read(segment, final and not tail) + tail
+        if tail:
+            self._pending.append(tail)
+
+    # -- stage 3: structure ---------------------------------------------------------------
+
+    def _read(self, segment: str, final: bool) -> str:
+        """Read the complete pairs of ``segment``; return what must wait for more text."""
+        start = segment.find("<")
+        if start < 0:
+            start = len(segment)
+        if start:
+            self._text += segment[:start]
+        amp = "&" in segment
+        if amp:
+            message = check_references(segment)
+            if message is not None:
+                self._fail_at(segment, segment.index("&"), MalformedXML, message)
+        pairs = _PAIRS.findall(segment, start)
+        if sum(map(len, chain.from_iterable(pairs))) != len(segment) - start:
+            pairs = _PAIRS_QUOTED.findall(segment, start)
+            if sum(map(len, chain.from_iterable(pairs))) != len(segment) - start:
+                self._fail_at(segment, start, MalformedXML, "not well-formed (invalid token)")
+        held = ""
+        if not final and pairs:
+            run, text = pairs[-1]
+            if not text and len(run) <= _MAX_HELD_RUN:
+                held = run  # the run may go on in the next feed
+                pairs.pop()
+        self._apply(pairs, amp or "&" in self._text, segment, start)
+        consumed = len(segment) - len(held)
+        self._line, self._column = position(segment, consumed, self._line, self._column)
+        return held
+
+    def _apply(self, pairs: list[tuple[str, str]], amp: bool, segment: str, start: int) -> None:
+        """Run the plan of every pair: the hot loop of the parser."""
+        state = self._state
+        plans = state.plans
+        convert = self._convert
+        current = self._current
+        key = self._key
+        text = self._text
+        max_depth = self._max_depth
+        run = ""
+        operand: Any = None
+        try:
+            for run, following in pairs:
+                plan = plans.get(run)
+                if plan is None:
+                    plan = compile_plan(state, run, max_depth)
+                if amp and "&" in text:
+                    text = unescape(text)
+                kind, operand, plans, prefix, state = plan
+                if kind == P_LIST:
+                    current.append(convert[operand](text))
+                elif kind == P_DICT:
+                    current[key] = convert[operand](text)
+                elif kind == P_KEY:
+                    key = text
+                elif kind == P_LIST_STR:
+                    current.append(text)
+                elif kind == P_DICT_STR:
+                    current[key] = text
+                else:
+                    self._key = key
+                    current = self._operate(operand, text, current)
+                    key = self._key
+                text = prefix + following if prefix else following
+        except ResponseError as exc:
+            self._relocate(exc, segment, start, pairs, run)
+        except (ValueError, KeyError, ArithmeticError) as exc:
+            what = TYPE_NAMES.get(operand, "") if isinstance(operand, int) else ""
+            self._bad_value(exc, what, text, segment, start, pairs, run)
+        self._state = state
+        self._current = current
+        self._key = key
+        self._text = text
+
+    def _operate(self, ops: tuple[tuple[Any, ...], ...], text: str, current: Any) -> Any:
+        """Run the operations of a general plan; return the current container."""
+        for op in ops:
+            code = op[0]
+            if code == O_EMIT:
+                source = text if op[2] is DYNAMIC else op[2]
+                value = source if op[1] == STRING else self._convert[op[1]](source)
+                if op[3]:
+                    current[self._key] = value
+                else:
+                    current.append(value)
+            elif code == O_KEY:
+                self._key = text if op[1] is DYNAMIC else op[1]
+            elif code == O_BLANK:
+                if text.strip(_BLANK):
+                    raise InvalidResponse(f"unexpected text {_clip(text)!r}")
+            elif code == O_OPEN:
+                if op[2] > self._max_depth:
+                    raise ResponseTooDeep(
+                        f"arrays and structs nest deeper than {self._max_depth} (max_depth)"
+                    )
+                self._containers.append((current, self._key))
+                current = {} if op[1] else []
+            elif code == O_CLOSE:
+                value = current
+                current, self._key = self._containers.pop()
+                if op[1]:
+                    current[self._key] = value
+                else:
+                    current.append(value)
+            elif code == O_NAME:
+                self.method_name = text if op[1] is DYNAMIC else op[1]
+            elif code == O_FAULT:
+                self.is_fault = True
+            elif code == O_ROOT and self._root is not None and op[1] != self._root:
+                raise InvalidResponse(f"expected <{self._root}>, found <{op[1]}>")
+        return current
+
+    # -- errors -----------------------------------------------------------------------
+
+    def _fail_at(self, text: str, index: int, cls: type[MalformedXML], message: str) -> NoReturn:
+        line, column = position(text, index, self._line, self._column)
+        raise cls(message, line, column)
+
+    def _locate(
+        self, segment: str, start: int, pairs: list[tuple[str, str]], failed: str, within: int = 0
+    ) -> tuple[int, int]:
+        """Return the position of the run ``failed`` (found by identity) in ``segment``."""
+        offset = start
+        for run, text in pairs:
+            if run is failed:
+                break
+            offset += len(run) + len(text)
+        offset = min(offset + within, len(segment))
+        return position(segment, offset, self._line, self._column)
+
+    def _relocate(
+        self,
+        exc: ResponseError,
+        segment: str,
+        start: int,
+        pairs: list[tuple[str, str]],
+        failed: str,
+    ) -> NoReturn:
+        if isinstance(exc, MalformedXML) and exc.lineno is not None:
+            raise exc
+        within = getattr(exc, "run_offset", 0)
+        line, column = self._locate(segment, start, pairs, failed, within)
+        if isinstance(exc, MalformedXML):
+            raise type(exc)(str(exc), line, column) from None
+        raise type(exc)(f"{exc}: line {line}, column {column}") from None
+
+    def _bad_value(
+        self,
+        exc: Exception,
+        what: str,
+        text: str,
+        segment: str,
+        start: int,
+        pairs: list[tuple[str, str]],
+        failed: str,
+    ) -> NoReturn:
+        line, column = self._locate(segment, start, pairs, failed)
+        element = f"<{what}> " if what else ""
+        raise InvalidResponse(
+            f"bad {element}value {_clip(text)!r}: line {line}, column {column}"
+        ) from None
+
+    # -- results ------------------------------------------------------------------------
+
+    def fault(self) -> Fault:
+        """Return the fault a finished fault document carries."""
+        value = self.params[0] if len(self.params) == 1 else None
+        if not isinstance(value, dict) or "faultCode" not in value or "faultString" not in value:
+            raise InvalidResponse("<fault> must hold a struct with faultCode and faultString")
+        return Fault(value["faultCode"], value["faultString"])
+
+    def result(self) -> Value:
+        """Return the single value of a finished response, or raise its fault."""
+        if self.is_fault:
+            raise self.fault()
+        if len(self.params) != 1:
+            raise InvalidResponse(
+                f"a response must hold exactly one <param>, this one holds {len(self.params)}"
+            )
+        return self.params[0]  # type: ignore[no-any-return]
+
+
+_DEFAULT_LIMITS = Limits()
+
+
+def _clip(text: str, size: int = 40) -> str:
+    return text if len(text) <= size else text[:size] + "..."
+
+
+def _format_size(size: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"

@@ -1,0 +1,323 @@
+r"""Character-level XML rules: encodings, references, line ends, and non-element markup.
+
+Non-element markup is comments, processing instructions, CDATA and the DOCTYPE.
+
+Rules, as XML 1.0 states them (the parts XML-RPC documents can meet):
+
+- Encoding: a BOM decides (UTF-8, UTF-16); otherwise the XML declaration's ``encoding``,
+  which must name an ASCII-compatible single-byte codec or UTF-8; otherwise UTF-8.
+- The XML declaration may only open the document. ``\\r\\n`` and lone ``\\r`` become
+  ``\\n`` before anything else looks at the text.
+- Characters outside ``#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] |
+  [#x10000-#x10FFFF]`` are errors, written or referenced.
+- ``&`` starts ``&lt;``, ``&gt;``, ``&amp;``, ``&quot;``, ``&apos;`` or a character
+  reference; any other entity reference is refused (no DTD can define one).
+- ``]]>`` may not appear in character data. Comments may not contain ``--``.
+- A DOCTYPE is refused outright (defusedxml's ``forbid_dtd`` policy): that is where
+  entity bombs and external references live.
+
+Comments and processing instructions are dropped and CDATA sections turned into escaped
+character data before the structure is read, so the fast path only sees elements and text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import NoReturn
+
+from .._exceptions import DTDForbidden, EntitiesForbidden, MalformedXML
+
+__all__ = [
+    "BAD_CHAR",
+    "TextDecoder",
+    "check_references",
+    "expand_markup",
+    "has_bad_char",
+    "position",
+    "strip_declaration",
+    "unescape",
+]
+
+BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CONTROL_BYTES = bytes(range(32)).translate(None, b"\t\n\r")
+
+
+def has_bad_char(text: str) -> bool:
+    """Whether ``text`` holds a character XML 1.0 forbids (surrogates included).
+
+    Deleting bytes and comparing lengths runs several times faster than a regular
+    expression; non-ASCII text falls back to the expression only when it must.
+    """
+    if text.isascii():
+        raw = text.encode("ascii")
+        return len(raw.translate(None, _CONTROL_BYTES)) != len(raw)
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw.translate(None, _CONTROL_BYTES)) != len(raw):
+        return True
+    # U+FFFE, U+FFFF and surrogates (ED A0..ED BF) are the only others.
+    if b"\xef\xbf\xbe" in raw or b"\xef\xbf\xbf" in raw:
+        return True
+    return b"\xed" in raw and BAD_CHAR.search(text) is not None
+
+
+_WS = "[ \t\r\n]"
+_DECLARATION = re.compile(
+    rf"<\?xml{_WS}+version{_WS}*={_WS}*(?:'1\.[0-9]+'|\"1\.[0-9]+\")"
+    rf"(?:{_WS}+encoding{_WS}*={_WS}*(?:'([A-Za-z][A-Za-z0-9._-]*)'|\"([A-Za-z][A-Za-z0-9._-]*)\"))?"
+    rf"(?:{_WS}+standalone{_WS}*={_WS}*(?:'(?:yes|no)'|\"(?:yes|no)\"))?"
+    rf"{_WS}*\?>"
+)
+_DECLARATION_BYTES = re.compile(_DECLARATION.pattern.encode("ascii"))
+# The declaration is short; a "<?xml " prefix this long without "?>" is not one.
+_MAX_DECLARATION = 512
+
+_BAD_REFERENCE = re.compile(r"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)")
+_CHAR_REFERENCE = re.compile(r"&#(?:([0-9]+)|x([0-9a-fA-F]+));")
+_REFERENCE = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));")
+_PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_NAME = re.compile(r"[A-Za-z_:][A-Za-z0-9._:-]*")
+_DECLARED_NAME = re.compile(r"[ \t\r\n%]*([A-Za-z_:][A-Za-z0-9._:-]*)")
+
+
+def position(text: str, index: int, line: int, column: int) -> tuple[int, int]:
+    """Return the (line, column) of ``text[index]``, when ``text`` starts at (line, column)."""
+    newlines = text.count("\n", 0, index)
+    if newlines:
+        return line + newlines, index - text.rfind("\n", 0, index) - 1
+    return line, column + index
+
+
+def _valid_code_point(code: int) -> bool:
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def check_references(text: str) -> str | None:
+    """Return an error message if ``text`` holds a bad reference, else ``None``.
+
+    Raises:
+        EntitiesForbidden: For a named entity other than XML's five.
+    """
+    bad = _BAD_REFERENCE.search(text)
+    if bad is not None:
+        name = _NAME.match(text, bad.end())
+        if name is not None and text.startswith(";", name.end()):
+            raise EntitiesForbidden(name.group())
+        return "not well-formed (invalid token)"
+    if "&#" in text:
+        for match in _CHAR_REFERENCE.finditer(text):
+            digits, hexdigits = match.groups()
+            if len(digits or hexdigits) > 8:
+                return "reference to invalid character number"
+            code = int(digits) if digits else int(hexdigits, 16)
+            if not _valid_code_point(code):
+                return "reference to invalid character number"
+    return None
+
+
+def _replace_reference(match: re.Match[str]) -> str:
+    name, digits, hexdigits = match.groups()
+    if name:
+        return _PREDEFINED[name]
+    return chr(int(digits) if digits else int(hexdigits, 16))
+
+
+def unescape(text: str) -> str:
+    """Replace the references in checked character data by the characters they stand for."""
+    if "&#" in text:
+        return _REFERENCE.sub(_replace_reference, text)
+    # "&amp;" last: the others cannot produce a new reference, but it could.
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
+
+
+def strip_declaration(text: str, final: bool) -> tuple[bool, str]:
+    """Remove the XML declaration that may open ``text``.
+
+    Returns:
+        ``(decided, rest)``: ``decided`` is False while ``text`` is too short to tell
+        whether it opens with a declaration; ``rest`` is the text after it.
+    """
+    if not text.startswith("<?xml"):
+        decided = final or len(text) >= 5 or not "<?xml".startswith(text)
+        return decided, text
+    if len(text) > 5 and text[5] not in " \t\r\n":
+        return True, text  # a processing instruction such as <?xml-stylesheet ...?>
+    match = _DECLARATION.match(text)
+    if match is not None:
+        return True, text[match.end() :]
+    if "?>" in text or len(text) > _MAX_DECLARATION or final:
+        raise MalformedXML("XML declaration not well-formed", 1, 0)
+    return False, text
+
+
+def _codec_for(name: str) -> str:
+    """Return the codec for an encoding named in a declaration, if we can read it safely."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise MalformedXML(f"unknown encoding {name!r}", 1, 0) from None
+    if info.name in ("utf-8", "utf-8-sig", "ascii", "latin-1", "iso8859-1"):
+        return info.name
+    # Anything else must be a single-byte codec that agrees with ASCII, or the markup
+    # would not mean what it says (UTF-7, EBCDIC, multibyte Asian codecs...).
+    probe = bytes(range(256)).decode(info.name, "replace")
+    if len(probe) != 256 or probe[:128] != bytes(range(128)).decode("ascii"):
+        raise MalformedXML(f"unsupported encoding {name!r}", 1, 0)
+    return info.name
+
+
+class TextDecoder:
+    """Bytes -> text, choosing the codec from a BOM or the XML declaration."""
+
+    def __init__(self) -> None:
+        """Start undecided: the first bytes choose the codec."""
+        self._head = b""
+        self._decoder: codecs.IncrementalDecoder | None = None
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        """Decode the next bytes (``final`` on the last call).
+
+        Raises:
+            MalformedXML: Bytes that are not valid in the document's encoding.
+        """
+        decoder = self._decoder
+        if decoder is None:
+            head = self._head + data
+            codec = self._choose(head, final)
+            if codec is None:
+                self._head = head
+                return ""
+            self._head = b""
+            decoder = self._decoder = codecs.getincrementaldecoder(codec)("strict")
+            data = head
+        try:
+            return decoder.decode(data, final)
+        except UnicodeDecodeError as exc:
+            raise MalformedXML(f"not well-formed (invalid token): {exc.reason}") from None
+
+    @staticmethod
+    def _choose(head: bytes, final: bool) -> str | None:
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) and len(head) >= 4:
+                raise MalformedXML("unsupported encoding 'UTF-32'", 1, 0)
+            return "utf-16"
+        if not head.startswith(b"<?xml"):
+            if not final and len(head) < 5 and b"<?xml".startswith(head):
+                return None
+            if head.startswith(b"<\x00") or head.startswith(b"\x00<"):
+                raise MalformedXML("unsupported encoding (UTF-16 without a BOM)", 1, 0)
+            return "utf-8"
+        match = _DECLARATION_BYTES.match(head)
+        if match is None:
+            if b"?>" in head or len(head) > _MAX_DECLARATION or final:
+                return "utf-8"  # strip_declaration reports the bad declaration
+            return None
+        name = match.group(1) or match.group(2)
+        return _codec_for(name.decode("ascii")) if name else "utf-8"
+
+
+def _fail(message: str) -> NoReturn:
+    raise MalformedXML(message)
+
+
+def expand_markup(text: str, final: bool) -> tuple[str, str]:
+    """Drop comments and processing instructions; turn CDATA sections into escaped text.
+
+    Returns:
+        ``(expanded, held)``: ``held`` is an unfinished construct at the end of ``text``,
+        to be retried when more text arrives.
+
+    Raises:
+        DTDForbidden: For a document type declaration.
+        EntitiesForbidden: For an entity declaration.
+        MalformedXML: For a construct XML does not allow.
+    """
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = _next_markup(text, pos)
+        if start < 0:
+            out.append(text[pos:])
+            return "".join(out), ""
+        before = text[pos:start]
+        # A reference cannot be split by a comment; joining the text around it must not
+        # make one.
+        if before.rfind("&") > before.rfind(";"):
+            _fail("not well-formed (invalid token)")
+        out.append(before)
+        end = _markup_end(text, start, final)
+        if end < 0:
+            return "".join(out), text[start:]
+        out.append(_replacement(text, start, end))
+        pos = end
+
+
+def _next_markup(text: str, pos: int) -> int:
+    bang = text.find("<!", pos)
+    question = text.find("<?", pos)
+    if bang < 0:
+        return question
+    if question < 0:
+        return bang
+    return min(bang, question)
+
+
+_TERMINATORS = (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>"))
+
+
+def _markup_end(text: str, start: int, final: bool) -> int:
+    """Return the index after the construct at ``start``, or -1 if it is unfinished."""
+    for opener, closer in _TERMINATORS:
+        if text.startswith(opener, start):
+            end = text.find(closer, start + len(opener))
+            if end >= 0:
+                return end + len(closer)
+            if final:
+                _fail("unclosed token")
+            return -1
+        if not final and opener.startswith(text[start:]):
+            return -1  # too short to tell which construct this is
+    if text.startswith("<!DOCTYPE", start):
+        name = _DECLARED_NAME.match(text, start + 9)
+        raise DTDForbidden(name.group(1) if name else "")
+    if text.startswith("<!ENTITY", start):
+        name = _DECLARED_NAME.match(text, start + 8)
+        raise EntitiesForbidden(name.group(1) if name else "")
+    if not final and len(text) - start < 9:
+        return -1  # may yet become "<!DOCTYPE"
+    _fail("not well-formed (invalid token)")
+
+
+def _replacement(text: str, start: int, end: int) -> str:
+    if text.startswith("<!--", start):
+        body = text[start + 4 : end - 3]
+        if "--" in body or body.endswith("-"):
+            _fail("not well-formed (invalid token)")
+        return ""
+    if text.startswith("<![CDATA[", start):
+        body = text[start + 9 : end - 3]
+        if not body.strip(" \t\n"):
+            # Whitespace written as references: still whitespace inside a value, but not
+            # mistaken for the insignificant kind between elements.
+            return "".join(f"&#{ord(c)};" for c in body)
+        return body.replace("&", "&amp;").replace("<", "&lt;")
+    target = _NAME.match(text, start + 2)
+    if target is None or target.group().lower() == "xml":
+        _fail("XML or text declaration not at start of entity")
+    following = text[target.end() : target.end() + 1]
+    if following not in (" ", "\t", "\n", "?"):
+        _fail("not well-formed (invalid token)")
+    return ""
