@@ -23,8 +23,10 @@ from collections.abc import Iterable
 from .._exceptions import Fault
 from .._types import Value
 from ._limits import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RESPONSE_BYTES, Limits
-from ._marshal import marshal_fault, marshal_params, xml_header
-from ._parse import Parser
+from ._marshal import marshal_fault as _marshal_fault
+from ._marshal import marshal_params as _marshal_params
+from ._marshal import xml_header as _xml_header
+from ._parse import Parser as _Parser
 from ._scalars import parse_datetime
 
 __all__ = [
@@ -59,9 +61,9 @@ def _call_text(method_name: str, params_xml: str, encoding: str | None) -> str:
     if not isinstance(method_name, str):
         raise TypeError(f"method name must be a str, not {type(method_name).__name__}")
     # Checked like any string: a name XML cannot carry fails here, not at the server.
-    marshal_params((method_name,), allow_none=False, allow_i8=False)
+    _marshal_params((method_name,), allow_none=False, allow_i8=False)
     return (
-        f"{xml_header(encoding)}<methodCall>\n<methodName>{_escape_name(method_name)}"
+        f"{_xml_header(encoding)}<methodCall>\n<methodName>{_escape_name(method_name)}"
         f"</methodName>\n{params_xml}</methodCall>\n"
     )
 
@@ -90,7 +92,7 @@ def encode_request(
         OverflowError: An integer out of range.
         ValueError: A string holding a character XML 1.0 cannot carry.
     """
-    body = marshal_params(params, allow_none=allow_none, allow_i8=allow_i8)
+    body = _marshal_params(params, allow_none=allow_none, allow_i8=allow_i8)
     return _encode(_call_text(method_name, body, encoding), encoding)
 
 
@@ -105,14 +107,14 @@ def encode_response(
 
     Options and errors are those of :func:`encode_request`.
     """
-    body = marshal_params((value,), allow_none=allow_none, allow_i8=allow_i8)
-    text = f"{xml_header(encoding)}<methodResponse>\n{body}</methodResponse>\n"
+    body = _marshal_params((value,), allow_none=allow_none, allow_i8=allow_i8)
+    text = f"{_xml_header(encoding)}<methodResponse>\n{body}</methodResponse>\n"
     return _encode(text, encoding)
 
 
 def encode_fault(fault: Fault, *, encoding: str | None = None) -> bytes:
     """Return the ``methodResponse`` document carrying ``fault``."""
-    text = f"{xml_header(encoding)}<methodResponse>\n{marshal_fault(fault)}</methodResponse>\n"
+    text = f"{_xml_header(encoding)}<methodResponse>\n{_marshal_fault(fault)}</methodResponse>\n"
     return _encode(text, encoding)
 
 
@@ -141,7 +143,7 @@ class ResponseParser:
         limits: Limits | None = None,
     ) -> None:
         """Prepare to parse one response."""
-        self._parser = Parser(
+        self._parser = _Parser(
             "methodResponse",
             use_datetime=use_datetime,
             use_builtin_types=use_builtin_types,
@@ -190,7 +192,7 @@ class RequestParser:
         limits: Limits | None = None,
     ) -> None:
         """Prepare to parse one request."""
-        self._parser = Parser(
+        self._parser = _Parser(
             "methodCall",
             use_datetime=use_datetime,
             use_builtin_types=use_builtin_types,
@@ -263,16 +265,16 @@ def dumps(
     if not isinstance(params, (tuple, Fault)):
         raise AssertionError("argument must be tuple or Fault instance")
     if isinstance(params, Fault):
-        body = marshal_fault(params)
+        body = _marshal_fault(params)
         methodresponse = True
     else:
         if methodresponse and len(params) != 1:
             raise AssertionError("response tuple must be a singleton")
-        body = marshal_params(params, allow_none=allow_none, allow_i8=False)
+        body = _marshal_params(params, allow_none=allow_none, allow_i8=False)
     if methodname:
         return _call_text(methodname, body, encoding)
     if methodresponse:
-        return f"{xml_header(encoding)}<methodResponse>\n{body}</methodResponse>\n"
+        return f"{_xml_header(encoding)}<methodResponse>\n{body}</methodResponse>\n"
     return body
 
 
@@ -288,7 +290,7 @@ def loads(
     well-formed raises :class:`~aioxmlrpc.MalformedXML`, which is both a
     ``ResponseError`` and the ``xml.parsers.expat.ExpatError`` the standard library raises.
     """
-    parser = Parser(use_datetime=use_datetime, use_builtin_types=use_builtin_types)
+    parser = _Parser(use_datetime=use_datetime, use_builtin_types=use_builtin_types)
     if isinstance(data, str):
         parser.feed_text(data)
     else:

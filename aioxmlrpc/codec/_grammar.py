@@ -4,6 +4,7 @@ The grammar, one element per line (``*`` repeats, ``?`` is optional, ``|`` choos
 
     methodResponse := params | fault
     methodCall     := methodName params?
+    (document)     := methodResponse | methodCall | params (the last for loads() only)
     params         := param*
     param, fault   := value
     value          := text | int | i4 | i8 | ... | string | nil | array | struct
@@ -34,7 +35,7 @@ from typing import Final, NoReturn, TypeAlias
 from .._exceptions import InvalidResponse, MalformedXML, ResponseTooDeep
 from ._scalars import SCALAR_TYPES, STRING
 
-__all__ = ["DYNAMIC", "Plan", "State", "compile_plan", "initial_state"]
+__all__ = ["DYNAMIC", "Plan", "QuotedMarkup", "State", "compile_plan", "initial_state"]
 
 # Element kinds on the stack. *_DONE kinds have seen the child they need.
 (
@@ -72,6 +73,15 @@ P_LIST, P_DICT, P_LIST_STR, P_DICT_STR, P_KEY, P_OPS = range(6)
 
 # Operations of a P_OPS plan; each is a tuple (opcode, *operands).
 O_BLANK, O_EMIT, O_KEY, O_NAME, O_OPEN, O_CLOSE, O_FAULT, O_ROOT = range(8)
+
+
+class QuotedMarkup(Exception):
+    """A run ends inside a quoted attribute value: the tokenizer must re-read with quotes.
+
+    The parser sets ``offset`` to where the run starts before re-raising it to itself.
+    """
+
+    offset = 0
 
 
 class _Dynamic:
@@ -195,7 +205,7 @@ class _Compiler:
                 self.ops.append((O_OPEN, local == "struct", self.depth))
         else:
             nxt, child = _STARTS.get((kind, local), (None, -1))
-            if child in (RESPONSE, CALL):
+            if kind == DOC:
                 self.ops.append((O_ROOT, local))
             elif child == FAULT:
                 self.ops.append((O_FAULT,))
@@ -267,6 +277,8 @@ class _Compiler:
                     self.end(qname, "")
             text = space
         if pos != len(run) or pos == 0:
+            if "'" in run[pos:] or '"' in run[pos:]:
+                raise QuotedMarkup
             self.pos = pos
             self.malformed("not well-formed (invalid token)")
         return space
@@ -276,6 +288,7 @@ class _Compiler:
 _STARTS: dict[tuple[int, str], tuple[int | None, int]] = {
     (DOC, "methodResponse"): (None, RESPONSE),
     (DOC, "methodCall"): (None, CALL),
+    (DOC, "params"): (None, PARAMS),  # what dumps() writes without a method name
     (RESPONSE, "params"): (RESPONSE_DONE, PARAMS),
     (RESPONSE, "fault"): (RESPONSE_DONE, FAULT),
     (CALL, "methodName"): (CALL_NAMED, METHOD_NAME),

@@ -48,12 +48,13 @@ from ._grammar import (
     P_KEY,
     P_LIST,
     P_LIST_STR,
+    QuotedMarkup,
     State,
     compile_plan,
     initial_state,
 )
 from ._limits import Limits
-from ._scalars import STRING, TYPE_NAMES, converters
+from ._scalars import TYPE_NAMES, converters
 from ._text import (
     BAD_CHAR,
     TextDecoder,
@@ -74,14 +75,16 @@ _MAX_HELD_RUN = 64 * 1024
 
 # A markup run (tags and the whitespace between them), then the text up to the next tag.
 # Possessive quantifiers (Python 3.11+) spare the regex engine its backtracking records:
-# this one call is a third of the parse.
+# this one call is a third of the parse. The second pattern also reads ">" inside quoted
+# attribute values; it is slower, so it only takes over where the first one fails.
 if sys.version_info >= (3, 11):  # pragma: no branch
     _PAIRS = re.compile(r"(<[^<>]*+>(?:[ \t\n]*+<[^<>]*+>)*+[ \t\n]*+)([^<]*+)")
+    _TAG_QUOTED = r"<(?:[^<>\"']++|\"[^<\"]*+\"|'[^<']*+')*+>"
+    _PAIRS_QUOTED = re.compile(rf"({_TAG_QUOTED}(?:[ \t\n]*+{_TAG_QUOTED})*+[ \t\n]*+)([^<]*+)")
 else:  # pragma: no cover
     _PAIRS = re.compile(r"(<[^<>]*>(?:[ \t\n]*<[^<>]*>)*[ \t\n]*)([^<]*)")
-# The same, allowing ">" inside quoted attribute values; tried only when the first fails.
-_TAG_QUOTED = r"<(?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*>"
-_PAIRS_QUOTED = re.compile(rf"({_TAG_QUOTED}(?:[ \t\n]*{_TAG_QUOTED})*[ \t\n]*)([^<]*)")
+    _TAG_QUOTED = r"<(?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*>"
+    _PAIRS_QUOTED = re.compile(rf"({_TAG_QUOTED}(?:[ \t\n]*{_TAG_QUOTED})*[ \t\n]*)([^<]*)")
 
 _BLANK = " \t\n"
 
@@ -253,7 +256,24 @@ class Parser:
             message = check_references(segment)
             if message is not None:
                 self._fail_at(segment, segment.index("&"), MalformedXML, message)
-        pairs = _PAIRS.findall(segment, start)
+        pairs, held = self._pairs(segment, start, final, _PAIRS)
+        try:
+            self._apply(pairs, amp or "&" in self._text, segment, start)
+        except QuotedMarkup as exc:
+            # A quoted attribute value holds ">", which the fast pattern took for the end
+            # of the tag: read the rest with the slower pattern that knows quotes.
+            pairs, held = self._pairs(segment, exc.offset, final, _PAIRS_QUOTED)
+            self._apply(pairs, amp or "&" in self._text, segment, exc.offset)
+        consumed = len(segment) - len(held)
+        self._line, self._column = position(segment, consumed, self._line, self._column)
+        return held
+
+    def _pairs(
+        self, segment: str, start: int, final: bool, pattern: re.Pattern[str]
+    ) -> tuple[list[tuple[str, str]], str]:
+        """Split ``segment[start:]`` into pairs, holding back a run that may continue."""
+        pairs: list[tuple[str, str]] = pattern.findall(segment, start)
+        # findall skips what it cannot match: the lengths must add up to the whole.
         if sum(map(len, chain.from_iterable(pairs))) != len(segment) - start:
             pairs = _PAIRS_QUOTED.findall(segment, start)
             if sum(map(len, chain.from_iterable(pairs))) != len(segment) - start:
@@ -264,10 +284,7 @@ class Parser:
             if not text and len(run) <= _MAX_HELD_RUN:
                 held = run  # the run may go on in the next feed
                 pairs.pop()
-        self._apply(pairs, amp or "&" in self._text, segment, start)
-        consumed = len(segment) - len(held)
-        self._line, self._column = position(segment, consumed, self._line, self._column)
-        return held
+        return pairs, held
 
     def _apply(self, pairs: list[tuple[str, str]], amp: bool, segment: str, start: int) -> None:
         """Run the plan of every pair: the hot loop of the parser."""
@@ -303,6 +320,10 @@ class Parser:
                     current = self._operate(operand, text, current)
                     key = self._key
                 text = prefix + following if prefix else following
+        except QuotedMarkup as exc:
+            self._state, self._current, self._key, self._text = state, current, key, text
+            exc.offset = self._offset(start, pairs, run)
+            raise
         except ResponseError as exc:
             self._relocate(exc, segment, start, pairs, run)
         except (ValueError, KeyError, ArithmeticError) as exc:
@@ -319,7 +340,12 @@ class Parser:
             code = op[0]
             if code == O_EMIT:
                 source = text if op[2] is DYNAMIC else op[2]
-                value = source if op[1] == STRING else self._convert[op[1]](source)
+                try:
+                    value = self._convert[op[1]](source)
+                except (ValueError, KeyError, ArithmeticError):
+                    raise InvalidResponse(
+                        f"bad <{TYPE_NAMES[op[1]]}> value {_clip(source)!r}"
+                    ) from None
                 if op[3]:
                     current[self._key] = value
                 else:
@@ -357,16 +383,21 @@ class Parser:
         line, column = position(text, index, self._line, self._column)
         raise cls(message, line, column)
 
-    def _locate(
-        self, segment: str, start: int, pairs: list[tuple[str, str]], failed: str, within: int = 0
-    ) -> tuple[int, int]:
-        """Return the position of the run ``failed`` (found by identity) in ``segment``."""
+    @staticmethod
+    def _offset(start: int, pairs: list[tuple[str, str]], failed: str) -> int:
+        """Return where in the segment the run ``failed`` (found by identity) starts."""
         offset = start
         for run, text in pairs:
             if run is failed:
                 break
             offset += len(run) + len(text)
-        offset = min(offset + within, len(segment))
+        return offset
+
+    def _locate(
+        self, segment: str, start: int, pairs: list[tuple[str, str]], failed: str, within: int = 0
+    ) -> tuple[int, int]:
+        """Return the (line, column) of the run ``failed`` in ``segment``."""
+        offset = min(self._offset(start, pairs, failed) + within, len(segment))
         return position(segment, offset, self._line, self._column)
 
     def _relocate(

@@ -148,6 +148,8 @@ def strip_declaration(text: str, final: bool) -> tuple[bool, str]:
         ``(decided, rest)``: ``decided`` is False while ``text`` is too short to tell
         whether it opens with a declaration; ``rest`` is the text after it.
     """
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte order mark in text given as str
     if not text.startswith("<?xml"):
         decided = final or len(text) >= 5 or not "<?xml".startswith(text)
         return decided, text
@@ -208,17 +210,17 @@ class TextDecoder:
 
     @staticmethod
     def _choose(head: bytes, final: bool) -> str | None:
+        if len(head) < 5 and not final:
+            return None  # a BOM or "<?xml" may still be arriving
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+            raise MalformedXML("unsupported encoding 'UTF-32'", 1, 0)
         if head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig"
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) and len(head) >= 4:
-                raise MalformedXML("unsupported encoding 'UTF-32'", 1, 0)
             return "utf-16"
+        if head.startswith((b"<\x00", b"\x00<")):
+            raise MalformedXML("unsupported encoding (UTF-16 without a BOM)", 1, 0)
         if not head.startswith(b"<?xml"):
-            if not final and len(head) < 5 and b"<?xml".startswith(head):
-                return None
-            if head.startswith(b"<\x00") or head.startswith(b"\x00<"):
-                raise MalformedXML("unsupported encoding (UTF-16 without a BOM)", 1, 0)
             return "utf-8"
         match = _DECLARATION_BYTES.match(head)
         if match is None:

@@ -1,0 +1,252 @@
+"""Marshalling: the standard library is the oracle, byte for byte where we promise it."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import xmlrpc.client
+from collections import OrderedDict
+from typing import Any
+
+import pytest
+from hypothesis import given
+from strategies import values
+
+from aioxmlrpc import Binary, DateTime, Fault
+from aioxmlrpc.codec import (
+    dumps,
+    encode_fault,
+    encode_request,
+    encode_response,
+    loads,
+    parse_request,
+    parse_response,
+)
+
+
+def _any(value: object) -> Any:
+    """Pass values to the stdlib, whose stubs type them narrower than it accepts."""
+    return value
+
+
+def _has_base64_or_cr(value: object) -> bool:
+    """Whether ``value`` writes differently from the stdlib by design (see _marshal.py)."""
+    if isinstance(value, (Binary, bytes, bytearray)):
+        return True
+    if isinstance(value, str):
+        return "\r" in value
+    if isinstance(value, dict):
+        return any(_has_base64_or_cr(k) or _has_base64_or_cr(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_base64_or_cr(v) for v in value)
+    return False
+
+
+@given(values(allow_none=True))
+def test_output_is_the_stdlibs_byte_for_byte(value: object) -> None:
+    ours = dumps((value,), methodresponse=True, allow_none=True)
+    theirs = xmlrpc.client.dumps(_any((value,)), methodresponse=True, allow_none=True)
+    if _has_base64_or_cr(value):
+        # One-line base64 and "&#13;" differ by design; the stdlib reads both back exactly.
+        assert xmlrpc.client.loads(ours)[0][0] == value
+    else:
+        assert ours == theirs
+
+
+@given(values(allow_none=True))
+def test_values_round_trip_exactly_through_both_parsers(value: object) -> None:
+    body = encode_request("echo", (value,), allow_none=True)
+    assert parse_request(body) == ("echo", (value,))
+    assert xmlrpc.client.loads(body) == ((value,), "echo")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "carriage\rreturn",
+        "windows\r\nline",
+        "  padded  ",
+        "\t\n",
+        "",
+        "a&b<c>d]]>e",
+        "\U0001f600 𝄞 é",
+    ],
+)
+def test_strings_keep_every_character(value: str) -> None:
+    assert parse_response(encode_response(value)) == value
+    assert xmlrpc.client.loads(encode_response(value))[0][0] == value
+
+
+def test_none_needs_allow_none_with_the_stdlibs_message() -> None:
+    with pytest.raises(TypeError, match="cannot marshal None unless allow_none is enabled"):
+        dumps((None,))
+    assert "<nil/>" in dumps((None,), allow_none=True)
+
+
+class Color(enum.IntEnum):
+    RED = 1
+
+
+class Text(str):
+    pass
+
+
+class Point:
+    def __init__(self) -> None:
+        self.x = 1
+        self.y = [2, "three"]
+
+
+class Slotted:
+    __slots__ = ("x",)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {1, 2},
+        frozenset(),
+        Color.RED,
+        Text("x"),
+        OrderedDict(a=1),
+        1j,
+        Slotted(),
+        datetime.date.today(),
+    ],
+    ids=["set", "frozenset", "IntEnum", "str-subclass", "OrderedDict", "complex", "slots", "date"],
+)
+def test_unmarshallable_values_raise_the_stdlibs_type_error(value: object) -> None:
+    with pytest.raises(TypeError) as ours:
+        dumps((value,))
+    with pytest.raises(TypeError) as theirs:
+        xmlrpc.client.dumps(_any((value,)))
+    assert str(ours.value) == str(theirs.value)
+    assert str(ours.value) == f"cannot marshal {type(value)} objects"
+
+
+def test_objects_with_a_dict_marshal_as_structs_like_the_stdlib() -> None:
+    assert dumps((Point(),)) == xmlrpc.client.dumps(_any((Point(),)))
+    assert loads(dumps((Point(),)))[0][0] == {"x": 1, "y": [2, "three"]}
+
+
+@pytest.mark.parametrize("value", [2**31, -(2**31) - 1, 2**63])
+def test_ints_beyond_32_bits_overflow_like_the_stdlib(value: int) -> None:
+    with pytest.raises(OverflowError, match="int exceeds XML-RPC limits"):
+        dumps((value,))
+
+
+@pytest.mark.parametrize("value", [2**31, -(2**31) - 1, 2**63 - 1, -(2**63)])
+def test_allow_i8_sends_64_bit_ints_as_i8(value: int) -> None:
+    body = encode_request("f", (value,), allow_i8=True)
+    assert b"<i8>" in body
+    assert parse_request(body) == ("f", (value,))
+    assert xmlrpc.client.loads(body)[0] == (value,)
+
+
+def test_allow_i8_still_overflows_beyond_64_bits() -> None:
+    with pytest.raises(OverflowError):
+        encode_request("f", (2**63,), allow_i8=True)
+
+
+def test_32_bit_ints_stay_int_with_allow_i8() -> None:
+    assert b"<int>5</int>" in encode_request("f", (5,), allow_i8=True)
+
+
+def test_recursive_containers_are_refused() -> None:
+    items: list[Any] = [1]
+    items.append(items)
+    mapping: dict[str, Any] = {}
+    mapping["self"] = mapping
+    with pytest.raises(TypeError, match="cannot marshal recursive sequences"):
+        dumps((items,))
+    with pytest.raises(TypeError, match="cannot marshal recursive dictionaries"):
+        dumps((mapping,))
+
+
+def test_shared_but_not_recursive_containers_are_fine() -> None:
+    shared = [1, 2]
+    assert loads(dumps(([shared, shared],)))[0][0] == [[1, 2], [1, 2]]
+
+
+def test_struct_keys_must_be_strings() -> None:
+    with pytest.raises(TypeError, match="dictionary key must be string"):
+        dumps(({1: "one"},))
+
+
+def test_deep_nesting_is_a_clear_error_not_a_recursion_error() -> None:
+    value: list[Any] = []
+    for _ in range(5000):
+        value = [value]
+    with pytest.raises(ValueError, match="nests too deeply"):
+        dumps((value,))
+
+
+@pytest.mark.parametrize(
+    ("value", "index"),
+    [
+        ("This is a string with control characters\x00", 40),
+        ("escape \x1b[0m", 7),
+        ("lone \ud800 surrogate", 5),
+        ("\ufffe", 0),
+        ({"key\x01": "v"}, 3),
+        ([["ok", {"k": "\x0b"}]], 0),
+    ],
+)
+def test_characters_xml_cannot_carry_raise_value_error_naming_the_position(
+    value: object, index: int
+) -> None:
+    with pytest.raises(ValueError, match=f"at index {index} of the string") as info:
+        encode_request("f", (value,))
+    assert "XML 1.0 cannot carry" in str(info.value)
+
+
+def test_method_names_are_checked_and_escaped() -> None:
+    with pytest.raises(ValueError, match="cannot carry"):
+        encode_request("bad\x00name")
+    assert parse_request(encode_request("a&b<c>")) == ("a&b<c>", ())
+
+
+def test_dumps_keeps_the_stdlibs_assertions() -> None:
+    with pytest.raises(AssertionError, match="argument must be tuple or Fault instance"):
+        dumps([1])  # type: ignore[arg-type]
+    with pytest.raises(AssertionError, match="response tuple must be a singleton"):
+        dumps((1, 2), methodresponse=True)
+
+
+def test_dumps_without_a_method_or_response_gives_the_params_element() -> None:
+    assert dumps((1, "a")) == xmlrpc.client.dumps((1, "a"))
+
+
+def test_faults_marshal_like_the_stdlib() -> None:
+    fault = Fault(4, "Too many <parameters> & more")
+    assert dumps(fault) == xmlrpc.client.dumps(fault)
+    with pytest.raises(xmlrpc.client.Fault) as info:
+        parse_response(encode_fault(fault))
+    assert (info.value.faultCode, info.value.faultString) == (4, fault.faultString)
+
+
+@pytest.mark.parametrize("encoding", ["iso-8859-1", "ascii", "utf-8"])
+def test_encodings_declare_themselves_and_reference_what_they_lack(encoding: str) -> None:
+    body = encode_request("f", ("café ☃",), encoding=encoding)
+    if encoding != "utf-8":
+        assert body.startswith(f"<?xml version='1.0' encoding='{encoding}'?>".encode())
+    assert parse_request(body) == ("f", ("café ☃",))
+    assert xmlrpc.client.loads(body) == (("café ☃",), "f")
+
+
+def test_datetimes_marshal_like_the_stdlib() -> None:
+    when = datetime.datetime(2026, 11, 25, 10, 0, 0, 123456)
+    assert dumps((when,)) == xmlrpc.client.dumps((when,))
+    assert dumps((DateTime(when),)) == xmlrpc.client.dumps((DateTime(when),))
+
+
+def test_binary_and_bytes_marshal_as_base64_the_stdlib_reads() -> None:
+    data = bytes(range(256)) * 3
+    for value in (data, bytearray(data), Binary(data), xmlrpc.client.Binary(data)):
+        body = encode_response(value)
+        assert _any(xmlrpc.client.loads(body)[0][0]).data == data
+        assert parse_response(body, use_builtin_types=True) == data
+
+
+def test_tuples_marshal_as_arrays() -> None:
+    assert loads(dumps(((1, (2, 3)),)))[0][0] == [1, [2, 3]]

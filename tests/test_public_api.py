@@ -1,0 +1,105 @@
+"""The public surface: exact exports, docstrings, stdlib identity, and a codec free of I/O."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import pathlib
+import xmlrpc.client
+
+import aioxmlrpc
+import aioxmlrpc.codec
+
+PACKAGE = pathlib.Path(aioxmlrpc.__file__).parent
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    # ruff's RUF022 order: CONSTANTS, then Classes, then everything else.
+    if name.isupper():
+        return 0, name
+    return (1 if name[0].isupper() else 2), name
+
+
+def test_all_is_sorted_and_complete() -> None:
+    for module in (aioxmlrpc, aioxmlrpc.codec):
+        assert list(module.__all__) == sorted(module.__all__, key=_isort_key)
+        public = {
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("_")
+            and (inspect.isclass(value) or inspect.isfunction(value))
+            and getattr(value, "__module__", "").startswith("aioxmlrpc")
+        }
+        assert public <= set(module.__all__), public - set(module.__all__)
+        for name in module.__all__:
+            assert hasattr(module, name), name
+
+
+def test_every_public_name_has_a_docstring() -> None:
+    for module in (aioxmlrpc, aioxmlrpc.codec):
+        assert module.__doc__
+        for name in module.__all__:
+            value = getattr(module, name)
+            ours = getattr(value, "__module__", "").startswith("aioxmlrpc")
+            if ours and (inspect.isclass(value) or inspect.isfunction(value)):
+                assert inspect.getdoc(value), f"{module.__name__}.{name} has no docstring"
+                for attr, member in vars(value).items():
+                    if inspect.isfunction(member) and not attr.startswith("_"):
+                        assert inspect.getdoc(member), f"{name}.{attr} has no docstring"
+
+
+def test_stdlib_classes_are_reused_not_copied() -> None:
+    assert aioxmlrpc.Fault is xmlrpc.client.Fault
+    assert aioxmlrpc.Error is xmlrpc.client.Error
+    assert aioxmlrpc.ProtocolError is xmlrpc.client.ProtocolError
+    assert aioxmlrpc.ResponseError is xmlrpc.client.ResponseError
+    assert aioxmlrpc.Binary is xmlrpc.client.Binary
+    assert aioxmlrpc.DateTime is xmlrpc.client.DateTime
+
+
+def test_new_errors_are_caught_by_the_stdlib_and_builtin_classes() -> None:
+    import xml.parsers.expat
+
+    import defusedxml
+
+    assert issubclass(aioxmlrpc.MalformedXML, xml.parsers.expat.ExpatError)
+    assert issubclass(aioxmlrpc.TruncatedResponse, xmlrpc.client.ResponseError)
+    assert issubclass(aioxmlrpc.DTDForbidden, defusedxml.DTDForbidden)
+    assert issubclass(aioxmlrpc.EntitiesForbidden, defusedxml.EntitiesForbidden)
+    assert issubclass(aioxmlrpc.UnsafeXML, defusedxml.DefusedXmlException)
+    assert issubclass(aioxmlrpc.TransportError, OSError)
+    assert issubclass(aioxmlrpc.ConnectError, ConnectionError)
+    assert issubclass(aioxmlrpc.TransportTimeout, TimeoutError)
+    for name in aioxmlrpc.__all__:
+        value = getattr(aioxmlrpc, name)
+        if inspect.isclass(value) and issubclass(value, Exception):
+            assert issubclass(value, xmlrpc.client.Error), name
+
+
+def _imports(path: pathlib.Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            prefix = "." * node.level
+            names.add(prefix + (node.module or ""))
+    return names
+
+
+def test_codec_imports_nothing_that_does_io() -> None:
+    forbidden = {"asyncio", "aiohttp", "socket", "ssl", "http", "urllib", "time", "selectors"}
+    modules = sorted((PACKAGE / "codec").glob("*.py"))
+    assert modules
+    for path in modules:
+        for name in _imports(path):
+            root = name.lstrip(".").split(".")[0]
+            assert root not in forbidden, f"{path.name} imports {name}"
+            # Relative imports may only reach the codec itself or the leaf modules.
+            if name.startswith(".."):
+                assert name in ("..", ".._exceptions", ".._types"), f"{path.name}: {name}"
+
+
+def test_py_typed_is_shipped() -> None:
+    assert (PACKAGE / "py.typed").exists()
