@@ -1,4 +1,4 @@
-r"""Python values -> XML-RPC text, exactly as :mod:`xmlrpc.client` marshals them, but faster.
+r"""Python values -> XML-RPC text, as :mod:`xmlrpc.client` marshals them, but faster.
 
 Rules (each one the standard library's, unless marked *ours*):
 
@@ -15,13 +15,18 @@ Rules (each one the standard library's, unless marked *ours*):
   with ``allow_i8`` those within 64 bits go out as ``<i8>``.
 - Struct keys must be strings (``TypeError("dictionary key must be string")``);
   containers that contain themselves raise ``TypeError("cannot marshal recursive ...")``.
-- *Ours:* a string holding a character XML 1.0 cannot carry (``\\x00``-``\\x08``,
-  ``\\x0b``, ``\\x0c``, ``\\x0e``-``\\x1f``, lone surrogates, ``\\ufffe``, ``\\uffff``)
+- *Ours:* a string holding a character XML 1.0 cannot carry (``\x00``-``\x08``,
+  ``\x0b``, ``\x0c``, ``\x0e``-``\x1f``, lone surrogates, ``\ufffe``, ``\uffff``)
   raises ``ValueError`` naming the character and its position, instead of sending a
-  document the server will reject. ``\\r`` is sent as ``&#13;`` so that it survives the
+  document the server will reject. ``\r`` is sent as ``&#13;`` so that it survives the
   receiver's line-end normalisation: strings round-trip exactly.
 - *Ours:* base64 is written on one line (the standard library wraps at 76 columns);
   every decoder accepts both, and it is much faster.
+
+Speed comes from three things: the containers' loops handle the common scalars inline
+instead of dispatching through a method per value; each scalar is one formatted string
+and one ``append``; and forbidden characters are looked for once, in all the strings
+joined, not string by string nor in the whole document.
 """
 
 from __future__ import annotations
@@ -29,19 +34,30 @@ from __future__ import annotations
 import datetime
 import re
 from binascii import b2a_base64
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NoReturn
 from xmlrpc.client import Binary, DateTime, Fault
 
-from .._types import MAXI8, MAXINT, MINI8, MININT
+from .._types import MAXI8, MINI8
 
-__all__ = ["marshal_fault", "marshal_params", "xml_header"]
+__all__ = [
+    "check_name",
+    "encode",
+    "escape",
+    "marshal_fault",
+    "marshal_params",
+    "xml_header",
+]
 
-# Characters XML 1.0 cannot carry, in any form (not even as character references).
 _INVALID_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CONTROL_BYTES = bytes(range(32)).translate(None, b"\t\n\r")
+
+_TRUE = "<value><boolean>1</boolean></value>\n"
+_FALSE = "<value><boolean>0</boolean></value>\n"
 
 
-def _escape(s: str) -> str:
+def escape(s: str) -> str:
+    r"""Escape text for XML character data (``\r`` too, so it survives parsing)."""
     # "&" first, so the entities added next are not escaped again.
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
@@ -54,8 +70,8 @@ def _datetime_text(value: datetime.datetime) -> str:
     )
 
 
-def _base64_text(data: bytes | bytearray) -> str:
-    return b2a_base64(data, newline=False).decode("ascii")
+def _base64(data: bytes | bytearray) -> str:
+    return f"<value><base64>{b2a_base64(data, newline=False).decode('ascii')}</base64></value>\n"
 
 
 def xml_header(encoding: str | None) -> str:
@@ -63,145 +79,6 @@ def xml_header(encoding: str | None) -> str:
     if not encoding or encoding == "utf-8":
         return "<?xml version='1.0'?>\n"
     return f"<?xml version='1.0' encoding='{encoding}'?>\n"
-
-
-class _Writer:
-    """One marshalling run: the output list, the options, and the containers open now.
-
-    The hot loops inline the common scalars (``str``, ``int``, ``float``, ``bool``)
-    instead of calling :meth:`dump` for each, which halves the time for large arrays
-    and structs; everything else goes through :meth:`dump`.
-    """
-
-    __slots__ = ("allow_i8", "allow_none", "open_ids", "out")
-
-    def __init__(self, allow_none: bool, allow_i8: bool) -> None:
-        self.out: list[str] = []
-        self.allow_none = allow_none
-        self.allow_i8 = allow_i8
-        self.open_ids: set[int] = set()
-
-    def dump(self, value: object) -> None:
-        """Append one ``<value>`` element for ``value``."""
-        append = self.out.append
-        cls = type(value)
-        if cls is str:
-            s: str = value  # type: ignore[assignment]
-            if "&" in s or "<" in s or ">" in s or "\r" in s:
-                s = _escape(s)
-            append(f"<value><string>{s}</string></value>\n")
-        elif cls is int:
-            append(self._int(value))  # type: ignore[arg-type]
-        elif cls is bool:
-            append(
-                "<value><boolean>1</boolean></value>\n"
-                if value
-                else "<value><boolean>0</boolean></value>\n"
-            )
-        elif cls is float:
-            append(f"<value><double>{value!r}</double></value>\n")
-        elif cls is dict:
-            self.dump_struct(value)  # type: ignore[arg-type]
-        elif cls is list or cls is tuple:
-            self.dump_array(value)  # type: ignore[arg-type]
-        elif value is None:
-            if not self.allow_none:
-                raise TypeError("cannot marshal None unless allow_none is enabled")
-            append("<value><nil/></value>")
-        elif cls is bytes or cls is bytearray:
-            append(f"<value><base64>{_base64_text(value)}</base64></value>\n")  # type: ignore[arg-type]
-        elif cls is datetime.datetime:
-            append(
-                f"<value><dateTime.iso8601>{_datetime_text(value)}"  # type: ignore[arg-type]
-                "</dateTime.iso8601></value>\n"
-            )
-        elif cls is DateTime:
-            text = _escape(value.value)  # type: ignore[attr-defined]
-            append(f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>\n")
-        elif cls is Binary:
-            append(f"<value><base64>{_base64_text(value.data)}</base64></value>\n")  # type: ignore[attr-defined]
-        else:
-            self.dump_instance(value)
-
-    def _int(self, value: int) -> str:
-        if MININT <= value <= MAXINT:
-            return f"<value><int>{value}</int></value>\n"
-        if self.allow_i8 and MINI8 <= value <= MAXI8:
-            return f"<value><i8>{value}</i8></value>\n"
-        raise OverflowError("int exceeds XML-RPC limits")
-
-    def dump_instance(self, value: object) -> None:
-        """Marshal an object of no known type as a struct of its ``__dict__``."""
-        if not hasattr(value, "__dict__"):
-            raise TypeError(f"cannot marshal {type(value)} objects")
-        # A subclass of a marshallable type would lose its meaning as a struct.
-        for base in type(value).__mro__:
-            if base in _KNOWN_TYPES:
-                raise TypeError(f"cannot marshal {type(value)} objects")
-        self.dump_struct(vars(value))
-
-    def _enter(self, value: object, what: str) -> int:
-        key = id(value)
-        if key in self.open_ids:
-            raise TypeError(f"cannot marshal recursive {what}")
-        self.open_ids.add(key)
-        return key
-
-    def dump_array(self, values: Iterable[object]) -> None:
-        """Append an ``<array>`` for a list or tuple."""
-        key = self._enter(values, "sequences")
-        append = self.out.append
-        dump = self.dump
-        append("<value><array><data>\n")
-        for v in values:
-            cls = type(v)
-            if cls is str:
-                if "&" in v or "<" in v or ">" in v or "\r" in v:  # type: ignore[operator]
-                    v = _escape(v)  # type: ignore[arg-type]
-                append(f"<value><string>{v}</string></value>\n")
-            elif cls is int:
-                append(self._int(v))  # type: ignore[arg-type]
-            elif cls is float:
-                append(f"<value><double>{v!r}</double></value>\n")
-            else:
-                dump(v)
-        append("</data></array></value>\n")
-        self.open_ids.discard(key)
-
-    def dump_struct(self, members: dict[Any, object]) -> None:
-        """Append a ``<struct>`` for a dict (or an instance's ``__dict__``)."""
-        key = self._enter(members, "dictionaries")
-        append = self.out.append
-        dump = self.dump
-        append("<value><struct>\n")
-        for name, v in members.items():
-            if type(name) is not str:
-                if not isinstance(name, str):
-                    raise TypeError("dictionary key must be string")
-                name = str(name)
-            if "&" in name or "<" in name or ">" in name or "\r" in name:
-                name = _escape(name)
-            cls = type(v)
-            if cls is str:
-                if "&" in v or "<" in v or ">" in v or "\r" in v:  # type: ignore[operator]
-                    v = _escape(v)  # type: ignore[arg-type]
-                append(
-                    f"<member>\n<name>{name}</name>\n"
-                    f"<value><string>{v}</string></value>\n</member>\n"
-                )
-            elif cls is int:
-                append(f"<member>\n<name>{name}</name>\n{self._int(v)}</member>\n")  # type: ignore[arg-type]
-            elif cls is float:
-                append(
-                    f"<member>\n<name>{name}</name>\n"
-                    f"<value><double>{v!r}</double></value>\n</member>\n"
-                )
-            else:
-                append(f"<member>\n<name>{name}</name>\n")
-                dump(v)
-                append("</member>\n")
-        append("</struct></value>\n")
-        self.open_ids.discard(key)
 
 
 _KNOWN_TYPES: frozenset[type] = frozenset(
@@ -223,17 +100,135 @@ _KNOWN_TYPES: frozenset[type] = frozenset(
 )
 
 
-def _run(fill: Callable[[_Writer], None], root: object, allow_none: bool, allow_i8: bool) -> str:
-    writer = _Writer(allow_none, allow_i8)
-    try:
-        fill(writer)
-    except RecursionError:
-        raise ValueError("value nests too deeply to marshal") from None
-    text = "".join(writer.out)
-    # One scan of the whole document is much cheaper than one per string.
-    if _INVALID_XML_CHAR.search(text) is not None:
-        _raise_invalid_char(root)
-    return text
+def _writer(
+    out: list[str], strings: list[str], allow_none: bool, allow_i8: bool
+) -> Callable[[object], None]:
+    """Return ``dump(value)``, appending one ``<value>`` element per call to ``out``.
+
+    Every string written (values, keys, dates) is also appended to ``strings``, to be
+    checked for forbidden characters at once by :func:`_check_strings`. A closure rather
+    than a class: its loops read the output list and options as cell variables, the
+    cheapest lookups Python has.
+    """
+    append = out.append
+    collect = strings.append
+    open_ids: set[int] = set()
+
+    def big_int(value: int) -> str:
+        if allow_i8 and MINI8 <= value <= MAXI8:
+            return f"<value><i8>{value}</i8></value>\n"
+        raise OverflowError("int exceeds XML-RPC limits")
+
+    def dump(value: Any) -> None:
+        cls = type(value)
+        if cls is str:
+            collect(value)
+            if "&" in value or "<" in value or ">" in value or "\r" in value:
+                value = escape(value)
+            append(f"<value><string>{value}</string></value>\n")
+        elif cls is int:
+            if -2147483648 <= value <= 2147483647:
+                append(f"<value><int>{value}</int></value>\n")
+            else:
+                append(big_int(value))
+        elif cls is bool:
+            append(_TRUE if value else _FALSE)
+        elif cls is float:
+            append(f"<value><double>{value!r}</double></value>\n")
+        elif cls is dict:
+            dump_struct(value)
+        elif cls is list or cls is tuple:
+            dump_array(value)
+        elif value is None:
+            if not allow_none:
+                raise TypeError("cannot marshal None unless allow_none is enabled")
+            append("<value><nil/></value>")
+        elif cls is bytes or cls is bytearray:
+            append(_base64(value))
+        elif cls is datetime.datetime:
+            append(f"<value><dateTime.iso8601>{_datetime_text(value)}</dateTime.iso8601></value>\n")
+        elif cls is DateTime:
+            collect(value.value)
+            append(f"<value><dateTime.iso8601>{escape(value.value)}</dateTime.iso8601></value>\n")
+        elif cls is Binary:
+            append(_base64(value.data))
+        else:
+            dump_instance(value)
+
+    def dump_instance(value: object) -> None:
+        if not hasattr(value, "__dict__"):
+            raise TypeError(f"cannot marshal {type(value)} objects")
+        # A subclass of a marshallable type would lose its meaning as a struct.
+        for base in type(value).__mro__:
+            if base in _KNOWN_TYPES:
+                raise TypeError(f"cannot marshal {type(value)} objects")
+        dump_struct(vars(value))
+
+    def enter(value: object, what: str) -> int:
+        key = id(value)
+        if key in open_ids:
+            raise TypeError(f"cannot marshal recursive {what}")
+        open_ids.add(key)
+        return key
+
+    def dump_array(values: Iterable[Any]) -> None:
+        key = enter(values, "sequences")
+        append("<value><array><data>\n")
+        for v in values:
+            cls = type(v)
+            if cls is str:
+                collect(v)
+                if "&" in v or "<" in v or ">" in v or "\r" in v:
+                    v = escape(v)
+                append(f"<value><string>{v}</string></value>\n")
+            elif cls is int and -2147483648 <= v <= 2147483647:
+                append(f"<value><int>{v}</int></value>\n")
+            elif cls is float:
+                append(f"<value><double>{v!r}</double></value>\n")
+            elif cls is bool:
+                append(_TRUE if v else _FALSE)
+            else:
+                dump(v)
+        append("</data></array></value>\n")
+        open_ids.discard(key)
+
+    def dump_struct(members: dict[Any, Any]) -> None:
+        key = enter(members, "dictionaries")
+        append("<value><struct>\n")
+        for name, v in members.items():
+            if type(name) is not str:
+                if not isinstance(name, str):
+                    raise TypeError("dictionary key must be string")
+                name = str(name)
+            collect(name)
+            if "&" in name or "<" in name or ">" in name or "\r" in name:
+                name = escape(name)
+            cls = type(v)
+            if cls is str:
+                collect(v)
+                if "&" in v or "<" in v or ">" in v or "\r" in v:
+                    v = escape(v)
+                append(
+                    f"<member>\n<name>{name}</name>\n"
+                    f"<value><string>{v}</string></value>\n</member>\n"
+                )
+            elif cls is int and -2147483648 <= v <= 2147483647:
+                append(f"<member>\n<name>{name}</name>\n<value><int>{v}</int></value>\n</member>\n")
+            elif cls is float:
+                append(
+                    f"<member>\n<name>{name}</name>\n"
+                    f"<value><double>{v!r}</double></value>\n</member>\n"
+                )
+            elif cls is bool:
+                append(f"<member>\n<name>{name}</name>\n{_TRUE if v else _FALSE}</member>\n")
+            else:
+                append(f"<member>\n<name>{name}</name>\n")
+                dump(v)
+                append("</member>\n")
+        append("</struct></value>\n")
+        open_ids.discard(key)
+
+    return dump
 
 
 def marshal_params(params: Iterable[object], *, allow_none: bool, allow_i8: bool) -> str:
@@ -242,33 +237,62 @@ def marshal_params(params: Iterable[object], *, allow_none: bool, allow_i8: bool
     Raises:
         TypeError: A value of a type XML-RPC cannot carry.
         OverflowError: An integer outside the range XML-RPC (or ``<i8>``) carries.
-        ValueError: A string holding a character XML 1.0 cannot carry.
+        ValueError: A string holding a character XML 1.0 cannot carry, or values that
+            nest too deeply to marshal.
     """
-
-    def fill(writer: _Writer) -> None:
-        append = writer.out.append
-        append("<params>\n")
+    out = ["<params>\n"]
+    strings: list[str] = []
+    dump = _writer(out, strings, allow_none, allow_i8)
+    try:
         for value in params:
-            append("<param>\n")
-            writer.dump(value)
-            append("</param>\n")
-        append("</params>\n")
-
-    return _run(fill, params, allow_none, allow_i8)
+            out.append("<param>\n")
+            dump(value)
+            out.append("</param>\n")
+    except RecursionError:
+        raise ValueError("value nests too deeply to marshal") from None
+    out.append("</params>\n")
+    _check_strings(strings, params)
+    return "".join(out)
 
 
 def marshal_fault(fault: Fault) -> str:
     """Return the ``<fault>`` element for ``fault``, as the standard library writes it."""
+    out = ["<fault>\n"]
+    strings: list[str] = []
+    _writer(out, strings, False, False)(
+        {"faultCode": fault.faultCode, "faultString": fault.faultString}
+    )
+    out.append("</fault>\n")
+    _check_strings(strings, fault.faultString)
+    return "".join(out)
 
-    def fill(writer: _Writer) -> None:
-        writer.out.append("<fault>\n")
-        writer.dump({"faultCode": fault.faultCode, "faultString": fault.faultString})
-        writer.out.append("</fault>\n")
 
-    return _run(fill, fault.faultString, allow_none=False, allow_i8=False)
+def check_name(name: str) -> None:
+    """Raise ``ValueError`` if a method name holds a character XML cannot carry."""
+    _check_strings([name], name)
 
 
-def _strings(root: object) -> Iterable[str]:
+def _check_strings(strings: list[str], values: object) -> None:
+    # One check over all the strings joined: far cheaper than one per string, and than
+    # one over the whole document (its markup is known to be clean).
+    joined = "".join(strings)
+    if joined.isascii():
+        raw = joined.encode("ascii")
+        if len(raw.translate(None, _CONTROL_BYTES)) == len(raw):
+            return
+    elif _INVALID_XML_CHAR.search(joined) is None:
+        return
+    _raise_invalid_char(values)
+
+
+def encode(text: str, encoding: str | None) -> bytes:
+    """Encode a document; characters the encoding lacks become references, as the stdlib does."""
+    if not encoding or encoding == "utf-8":
+        return text.encode("utf-8")
+    return text.encode(encoding, "xmlcharrefreplace")
+
+
+def _strings(root: object) -> Iterator[str]:
     """Yield every string marshalling ``root`` writes, keys and method names included."""
     stack = [root]
     while stack:
@@ -287,7 +311,7 @@ def _strings(root: object) -> Iterable[str]:
             stack.append(vars(value))
 
 
-def _raise_invalid_char(root: object) -> None:
+def _raise_invalid_char(root: object) -> NoReturn:
     # Only reached on error: walk the values again to say which string and where.
     for s in _strings(root):
         bad = _INVALID_XML_CHAR.search(s)
