@@ -219,11 +219,14 @@ def parse_response(
     limits: Limits | None = None,
 ) -> Value:
     """Parse a whole ``methodResponse`` body at once (see :class:`ResponseParser`)."""
-    parser = ResponseParser(
-        use_datetime=use_datetime, use_builtin_types=use_builtin_types, limits=limits
+    parser = _Parser(
+        "methodResponse",
+        use_datetime=use_datetime,
+        use_builtin_types=use_builtin_types,
+        limits=limits,
     )
-    parser.feed(data)
-    return parser.close()
+    parser.feed_whole(data)
+    return parser.result()
 
 
 def parse_request(
@@ -296,9 +299,9 @@ def loads(
     parser = _Parser(use_datetime=use_datetime, use_builtin_types=use_builtin_types)
     if isinstance(data, str):
         parser.feed_text(data)
+        parser.close()
     else:
-        parser.feed(bytes(data))
-    parser.close()
+        parser.feed_whole(bytes(data))
     if parser.is_fault:
         raise parser.fault()
     return tuple(parser.params), parser.method_name

@@ -171,7 +171,8 @@ class _Compiler:
     def blank(self, text: object) -> None:
         """Text where only whitespace belongs (constant text in a run is whitespace)."""
         if text is DYNAMIC:
-            self.ops.append((O_BLANK,))
+            outside = self.frames[-1][0] in (DOC, END)
+            self.ops.append((O_BLANK, outside))
 
     def into_dict(self, value_index: int) -> bool:
         """Whether the value at ``frames[value_index]`` goes into a struct."""

@@ -70,8 +70,15 @@ __all__ = ["Parser"]
 
 #: Bytes decoded and read per step: bounds the temporary objects of a large feed.
 _SLICE = 64 * 1024
+#: Text is read once this much is pending (and at close): a small body takes one pass.
+#: After a read, the next waits until the pending text has doubled, so text held back
+#: again and again (an unclosed comment, a long run of tags) costs linear time in all.
+_EAGER = 8 * 1024
 #: A run that may continue is held back for the next feed, unless it is this long.
-_MAX_HELD_RUN = 64 * 1024
+_MAX_HELD_RUN = 8 * 1024
+#: Until the root element opens, text is read as it arrives (a DOCTYPE is refused at
+#: once), unless what is held back is this long already.
+_SMALL_HOLD = 2048
 
 # A markup run (tags and the whitespace between them), then the text up to the next tag.
 # Possessive quantifiers (Python 3.11+) spare the regex engine its backtracking records:
@@ -113,14 +120,18 @@ class Parser:
         self._max_bytes = limits.max_bytes
         self._max_depth = limits.max_depth
         self._convert = converters(use_datetime, use_builtin_types)
-        self._decoder = TextDecoder()
+        self._decoder: TextDecoder | None = TextDecoder()
         self._received = 0
         self._pending: list[str] = []  # decoded text not read yet
+        self._pending_size = 0
+        self._threshold = _EAGER  # read when this much is pending
+        self._watch_prolog = True  # before the root: read "<!" at once
+        self._holding_markup = False  # "<!..." held back, waiting for its end
         self._prolog = True  # the XML declaration may still come
         self._line = 1  # position of the first pending character, for errors
         self._column = 0
         # The structure being built.
-        self._state: State = initial_state()
+        self._state: State = _INITIAL
         self._text = ""  # text after the last run read, consumed by the next one
         self.params: list[Any] = []
         self._containers: list[tuple[Any, Any]] = []
@@ -152,12 +163,34 @@ class Parser:
         self._received += size
         if self._max_bytes is not None and self._received > self._max_bytes:
             raise ResponseTooLarge(f"response exceeds {_format_size(self._max_bytes)} (max_bytes)")
+        if self._decoder is None:
+            raise RuntimeError("feed() after feed_text()")
         decode = self._decoder.decode
         if size <= _SLICE:
             self._push(decode(data))
+        else:
+            for start in range(0, size, _SLICE):
+                self._push(decode(data[start : start + _SLICE]))
+
+    def feed_whole(self, data: bytes) -> None:
+        """Read a whole document and finish it: :meth:`feed` then :meth:`close`, faster.
+
+        Raises:
+            ResponseError: As :meth:`close` does.
+        """
+        if len(data) > _SLICE:
+            self.feed(data)
+            self.close()
             return
-        for start in range(0, size, _SLICE):
-            self._push(decode(data[start : start + _SLICE]))
+        if self.closed:
+            raise RuntimeError("feed() after close()")
+        self._received += len(data)
+        if self._max_bytes is not None and self._received > self._max_bytes:
+            raise ResponseTooLarge(f"response exceeds {_format_size(self._max_bytes)} (max_bytes)")
+        if self._decoder is None:
+            raise RuntimeError("feed() after feed_text()")
+        self.closed = True
+        self._finish(self._decoder.decode(data, final=True))
 
     def feed_text(self, text: str) -> None:
         """Read the next piece of a document that is already text.
@@ -166,6 +199,7 @@ class Parser:
         """
         if self.closed:
             raise RuntimeError("feed_text() after close()")
+        self._decoder = None  # text from now on
         self._received += len(text)
         self._push(text)
 
@@ -179,9 +213,11 @@ class Parser:
         if self.closed:
             return
         self.closed = True
-        tail = self._decoder.decode(b"", final=True)
+        self._finish(self._decoder.decode(b"", final=True) if self._decoder else "")
+
+    def _finish(self, tail: str) -> None:
         pending = self._pending
-        buf = "".join(pending) + tail
+        buf = "".join(pending) + tail if pending else tail
         pending.clear()
         self._process(buf, final=True)
         kind, name, _ = self._state.frames[-1]
@@ -197,24 +233,37 @@ class Parser:
     # -- stage 2: character rules ------------------------------------------------------
 
     def _push(self, text: str) -> None:
-        if "<" not in text:
-            if text:
-                self._pending.append(text)
+        if not text:
             return
         pending = self._pending
-        if pending:
-            pending.append(text)
-            text = "".join(pending)
-            pending.clear()
-        self._process(text, final=False)
+        pending.append(text)
+        self._pending_size += len(text)
+        # Small documents are read in one pass at close(); larger ones as they come.
+        # Until the root element opens, text is read at once, so a DOCTYPE (where entity
+        # bombs live) or a wrong document is refused as soon as it arrives.
+        waiting = self._pending_size < self._threshold or "<" not in text
+        if waiting and not (self._watch_prolog and ("<" in text or self._holding_markup)):
+            return
+        buf = "".join(pending)
+        pending.clear()
+        tail = self._process(buf, final=False)
+        if tail:
+            pending.append(tail)
+        self._pending_size = len(tail)
+        self._threshold = max(_EAGER, 2 * len(tail))
+        self._watch_prolog = self._state is _INITIAL and len(tail) < _SMALL_HOLD
+        self._holding_markup = "<!" in tail
 
-    def _process(self, buf: str, final: bool) -> None:
+    def _process(self, buf: str, final: bool) -> str:
+        """Read ``buf`` as far as it is complete; return the rest."""
         if self._prolog:
-            decided, buf = strip_declaration(buf, final)
-            if not decided:
-                self._pending.append(buf)
-                return
-            self._prolog = False
+            if self._decoder is not None and self._decoder.declaration_done:
+                self._prolog = False  # read from the bytes already
+            else:
+                decided, buf = strip_declaration(buf, final)
+                if not decided:
+                    return buf
+                self._prolog = False
         held_cr = ""
         if "\r" in buf:
             if not final and buf.endswith("\r"):
@@ -230,6 +279,8 @@ class Parser:
         if "]]>" in buf:
             self._fail_at(buf, buf.index("]]>"), MalformedXML, "not well-formed (invalid token)")
         if final and not held:
+            if buf.rfind("<") > buf.rfind(">"):
+                self._fail_at(buf, buf.rfind("<"), TruncatedResponse, "unclosed token")
             cut = len(buf)
         else:
             cut = buf.rfind("<")
@@ -239,8 +290,7 @@ class Parser:
         tail = buf[cut:] + held + held_cr
         if segment:
             tail = self._read(segment, final and not tail) + tail
-        if tail:
-            self._pending.append(tail)
+        return tail
 
     # -- stage 3: structure ---------------------------------------------------------------
 
@@ -277,7 +327,12 @@ class Parser:
         if sum(map(len, chain.from_iterable(pairs))) != len(segment) - start:
             pairs = _PAIRS_QUOTED.findall(segment, start)
             if sum(map(len, chain.from_iterable(pairs))) != len(segment) - start:
-                self._fail_at(segment, start, MalformedXML, "not well-formed (invalid token)")
+                gap = start
+                for match in _PAIRS_QUOTED.finditer(segment, start):
+                    if match.start() != gap:
+                        break
+                    gap = match.end()
+                self._fail_at(segment, gap, MalformedXML, "not well-formed (invalid token)")
         held = ""
         if not final and pairs:
             run, text = pairs[-1]
@@ -354,6 +409,8 @@ class Parser:
                 self._key = text if op[1] is DYNAMIC else op[1]
             elif code == O_BLANK:
                 if text.strip(_BLANK):
+                    if op[1]:  # outside the root element: not XML at all
+                        raise MalformedXML("not well-formed (invalid token)")
                     raise InvalidResponse(f"unexpected text {_clip(text)!r}")
             elif code == O_OPEN:
                 if op[2] > self._max_depth:
@@ -453,6 +510,7 @@ class Parser:
 
 
 _DEFAULT_LIMITS = Limits()
+_INITIAL = initial_state()
 
 
 def _clip(text: str, size: int = 40) -> str:

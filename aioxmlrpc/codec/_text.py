@@ -78,6 +78,18 @@ _REFERENCE = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _NAME = re.compile(r"[A-Za-z_:][A-Za-z0-9._:-]*")
 _DECLARED_NAME = re.compile(r"[ \t\r\n%]*([A-Za-z_:][A-Za-z0-9._:-]*)")
+_QUOTED = r"(\"[^\"]*\"|'[^']*')"
+_DOCTYPE = re.compile(
+    rf"<!DOCTYPE{_WS}+([^\s\[>]+)"
+    rf"(?:{_WS}+SYSTEM{_WS}+{_QUOTED}|{_WS}+PUBLIC{_WS}+{_QUOTED}{_WS}+{_QUOTED})?"
+    rf"{_WS}*[\[>]"
+)
+# How long a DOCTYPE's head (name and identifiers) may be before it is refused anyway.
+_MAX_DOCTYPE_HEAD = 1024
+
+
+def _unquote(text: str | None) -> str | None:
+    return text[1:-1] if text else None
 
 
 def position(text: str, index: int, line: int, column: int) -> tuple[int, int]:
@@ -180,12 +192,17 @@ def _codec_for(name: str) -> str:
 
 
 class TextDecoder:
-    """Bytes -> text, choosing the codec from a BOM or the XML declaration."""
+    """Bytes -> text, choosing the codec from a BOM or the XML declaration.
+
+    For ASCII-compatible encodings the declaration is read (and removed) here, from the
+    bytes; ``declaration_done`` then tells the parser not to look for it in the text.
+    """
 
     def __init__(self) -> None:
         """Start undecided: the first bytes choose the codec."""
         self._head = b""
         self._decoder: codecs.IncrementalDecoder | None = None
+        self.declaration_done = False
 
     def decode(self, data: bytes, final: bool = False) -> str:
         """Decode the next bytes (``final`` on the last call).
@@ -194,41 +211,55 @@ class TextDecoder:
             MalformedXML: Bytes that are not valid in the document's encoding.
         """
         decoder = self._decoder
-        if decoder is None:
-            head = self._head + data
-            codec = self._choose(head, final)
-            if codec is None:
-                self._head = head
-                return ""
-            self._head = b""
-            decoder = self._decoder = codecs.getincrementaldecoder(codec)("strict")
-            data = head
         try:
+            if decoder is None:
+                head = self._head + data if self._head else data
+                choice = self._choose(head, final)
+                if choice is None:
+                    self._head = head
+                    return ""
+                codec, start = choice
+                self._head = b""
+                if final and codec == "utf-8":
+                    self._decoder = _DONE
+                    return str(head[start:], "utf-8")  # the whole body at once
+                decoder = self._decoder = codecs.getincrementaldecoder(codec)("strict")
+                data = head[start:] if start else head
             return decoder.decode(data, final)
         except UnicodeDecodeError as exc:
             raise MalformedXML(f"not well-formed (invalid token): {exc.reason}") from None
 
-    @staticmethod
-    def _choose(head: bytes, final: bool) -> str | None:
+    def _choose(self, head: bytes, final: bool) -> tuple[str, int] | None:
+        """Return (codec, bytes to skip), or None until enough bytes have arrived."""
         if len(head) < 5 and not final:
             return None  # a BOM or "<?xml" may still be arriving
         if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
             raise MalformedXML("unsupported encoding 'UTF-32'", 1, 0)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
+            return "utf-16", 0  # the declaration is found in the text
         if head.startswith((b"<\x00", b"\x00<")):
             raise MalformedXML("unsupported encoding (UTF-16 without a BOM)", 1, 0)
-        if not head.startswith(b"<?xml"):
-            return "utf-8"
-        match = _DECLARATION_BYTES.match(head)
+        start = 3 if head.startswith(codecs.BOM_UTF8) else 0
+        if len(head) < start + 5 and not final:
+            return None
+        if not head.startswith(b"<?xml", start):
+            self.declaration_done = True
+            return "utf-8", start
+        match = _DECLARATION_BYTES.match(head, start)
         if match is None:
             if b"?>" in head or len(head) > _MAX_DECLARATION or final:
-                return "utf-8"  # strip_declaration reports the bad declaration
+                return "utf-8", start  # the parser reports the bad declaration
             return None
+        self.declaration_done = True
         name = match.group(1) or match.group(2)
-        return _codec_for(name.decode("ascii")) if name else "utf-8"
+        codec = _codec_for(name.decode("ascii")) if name else "utf-8"
+        if start and codec != "utf-8":
+            raise MalformedXML(f"encoding {name!r} contradicts the UTF-8 byte order mark", 1, 0)
+        return codec, match.end()
+
+
+# Stands in once a body was decoded whole: the parser only ever asks it for nothing more.
+_DONE = codecs.getincrementaldecoder("utf-8")("strict")
 
 
 def _fail(message: str) -> NoReturn:
@@ -293,8 +324,16 @@ def _markup_end(text: str, start: int, final: bool) -> int:
         if not final and opener.startswith(text[start:]):
             return -1  # too short to tell which construct this is
     if text.startswith("<!DOCTYPE", start):
-        name = _DECLARED_NAME.match(text, start + 9)
-        raise DTDForbidden(name.group(1) if name else "")
+        # Wait (briefly) for the identifiers, which defusedxml's error records too.
+        head = _DOCTYPE.match(text, start)
+        if head is None and not final and len(text) - start < _MAX_DOCTYPE_HEAD:
+            return -1
+        if head is None:
+            raise DTDForbidden("")
+        name, system, public, public_system = head.groups()
+        raise DTDForbidden(
+            name, _unquote(system or public_system), _unquote(public) if public else None
+        )
     if text.startswith("<!ENTITY", start):
         name = _DECLARED_NAME.match(text, start + 8)
         raise EntitiesForbidden(name.group(1) if name else "")
