@@ -100,11 +100,14 @@ Op: TypeAlias = "tuple[object, ...]"
 # (kind, operand, next state's plans, whitespace that starts the next text, next state)
 Plan: TypeAlias = "tuple[int, object, dict[str, Plan], str, State]"
 
-# A state holds at most this many plans, and runs longer than this are not cached: a
-# hostile document cannot grow the cache without bound, it only loses the speed-up.
+# Bounds on the cache, so a hostile document cannot grow it without limit (it only loses
+# the speed-up): plans per state, states, the longest run cached, and the characters of
+# all cached runs together (deep documents open and close in one long run each).
 _MAX_PLANS_PER_STATE = 256
-_MAX_CACHED_RUN = 512
 _MAX_STATES = 4096
+_MAX_CACHED_RUN = 16 * 1024
+_MAX_CACHED_CHARS = 8 * 1024 * 1024
+_cached_chars = 0
 
 
 class State:
@@ -330,8 +333,14 @@ def compile_plan(state: State, run: str, max_depth: int) -> Plan:
         prefix = ""  # whitespace between elements means nothing
     nxt = _state(tuple(frames))
     plan = _fuse(compiler.ops, nxt, prefix)
-    if len(run) <= _MAX_CACHED_RUN and len(state.plans) < _MAX_PLANS_PER_STATE:
+    global _cached_chars
+    if (
+        len(run) <= _MAX_CACHED_RUN
+        and len(state.plans) < _MAX_PLANS_PER_STATE
+        and _cached_chars + len(run) <= _MAX_CACHED_CHARS
+    ):
         state.plans[run] = plan
+        _cached_chars += len(run)
     return plan
 
 

@@ -39,6 +39,7 @@ from typing import Any, NoReturn
 from xmlrpc.client import Binary, DateTime, Fault
 
 from .._types import MAXI8, MINI8
+from ._text import has_bad_char
 
 __all__ = [
     "check_name",
@@ -50,7 +51,6 @@ __all__ = [
 ]
 
 _INVALID_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_CONTROL_BYTES = bytes(range(32)).translate(None, b"\t\n\r")
 
 _TRUE = "<value><boolean>1</boolean></value>\n"
 _FALSE = "<value><boolean>0</boolean></value>\n"
@@ -100,24 +100,74 @@ _KNOWN_TYPES: frozenset[type] = frozenset(
 )
 
 
+def _big_int(value: int, allow_i8: bool) -> str:
+    if allow_i8 and MINI8 <= value <= MAXI8:
+        return f"<value><i8>{value}</i8></value>\n"
+    raise OverflowError("int exceeds XML-RPC limits")
+
+
+def _instance_members(value: object) -> dict[str, Any]:
+    """Return what an object of no known type marshals as: its ``__dict__``."""
+    if not hasattr(value, "__dict__"):
+        raise TypeError(f"cannot marshal {type(value)} objects")
+    # A subclass of a marshallable type would lose its meaning as a struct.
+    for base in type(value).__mro__:
+        if base in _KNOWN_TYPES:
+            raise TypeError(f"cannot marshal {type(value)} objects")
+    return vars(value)
+
+
+_ARRAY_OPEN = "<value><array><data>\n"
+_ARRAY_CLOSE = "</data></array></value>\n"
+# Arrays of one scalar type are joined in C: (before each, between, after the last).
+_UNIFORM: dict[type, tuple[str, str]] = {
+    str: ("<value><string>", "</string></value>\n"),
+    int: ("<value><int>", "</int></value>\n"),
+    float: ("<value><double>", "</double></value>\n"),
+    bool: ("<value><boolean>", "</boolean></value>\n"),
+}
+_BOOL_TEXT = {True: "1", False: "0"}
+_UNIFORM_MIN = 16  # shorter arrays are not worth the type scan
+
+
+def _uniform_array(
+    values: list[Any] | tuple[Any, ...], collect: Callable[[str], None]
+) -> str | None:
+    """Return the array's text when all its items share one scalar type, else None."""
+    kind = type(values[0])
+    if kind not in _UNIFORM or type(values[-1]) is not kind or set(map(type, values)) != {kind}:
+        return None
+    if kind is str:
+        joined = "".join(values)
+        if "&" in joined or "<" in joined or ">" in joined or "\r" in joined:
+            return None  # some need escaping: one at a time
+        collect(joined)
+        texts: Iterable[str] = values
+    elif kind is int:
+        if min(values) < -2147483648 or max(values) > 2147483647:
+            return None
+        texts = map(str, values)
+    elif kind is float:
+        texts = map(repr, values)
+    else:
+        texts = map(_BOOL_TEXT.__getitem__, values)
+    head, tail = _UNIFORM[kind]
+    return f"{_ARRAY_OPEN}{head}{(tail + head).join(texts)}{tail}{_ARRAY_CLOSE}"
+
+
 def _writer(
     out: list[str], strings: list[str], allow_none: bool, allow_i8: bool
 ) -> Callable[[object], None]:
     """Return ``dump(value)``, appending one ``<value>`` element per call to ``out``.
 
     Every string written (values, keys, dates) is also appended to ``strings``, to be
-    checked for forbidden characters at once by :func:`_check_strings`. A closure rather
-    than a class: its loops read the output list and options as cell variables, the
+    checked for forbidden characters at once by :func:`_check_strings`. Closures rather
+    than a class: the loops read the output list and options as cell variables, the
     cheapest lookups Python has.
     """
     append = out.append
     collect = strings.append
     open_ids: set[int] = set()
-
-    def big_int(value: int) -> str:
-        if allow_i8 and MINI8 <= value <= MAXI8:
-            return f"<value><i8>{value}</i8></value>\n"
-        raise OverflowError("int exceeds XML-RPC limits")
 
     def dump(value: Any) -> None:
         cls = type(value)
@@ -130,7 +180,7 @@ def _writer(
             if -2147483648 <= value <= 2147483647:
                 append(f"<value><int>{value}</int></value>\n")
             else:
-                append(big_int(value))
+                append(_big_int(value, allow_i8))
         elif cls is bool:
             append(_TRUE if value else _FALSE)
         elif cls is float:
@@ -153,27 +203,19 @@ def _writer(
         elif cls is Binary:
             append(_base64(value.data))
         else:
-            dump_instance(value)
+            dump_struct(_instance_members(value))
 
-    def dump_instance(value: object) -> None:
-        if not hasattr(value, "__dict__"):
-            raise TypeError(f"cannot marshal {type(value)} objects")
-        # A subclass of a marshallable type would lose its meaning as a struct.
-        for base in type(value).__mro__:
-            if base in _KNOWN_TYPES:
-                raise TypeError(f"cannot marshal {type(value)} objects")
-        dump_struct(vars(value))
-
-    def enter(value: object, what: str) -> int:
-        key = id(value)
+    def dump_array(values: list[Any] | tuple[Any, ...]) -> None:
+        key = id(values)
         if key in open_ids:
-            raise TypeError(f"cannot marshal recursive {what}")
+            raise TypeError("cannot marshal recursive sequences")
+        if len(values) >= _UNIFORM_MIN:
+            text = _uniform_array(values, collect)
+            if text is not None:
+                append(text)
+                return
         open_ids.add(key)
-        return key
-
-    def dump_array(values: Iterable[Any]) -> None:
-        key = enter(values, "sequences")
-        append("<value><array><data>\n")
+        append(_ARRAY_OPEN)
         for v in values:
             cls = type(v)
             if cls is str:
@@ -189,11 +231,14 @@ def _writer(
                 append(_TRUE if v else _FALSE)
             else:
                 dump(v)
-        append("</data></array></value>\n")
+        append(_ARRAY_CLOSE)
         open_ids.discard(key)
 
     def dump_struct(members: dict[Any, Any]) -> None:
-        key = enter(members, "dictionaries")
+        key = id(members)
+        if key in open_ids:
+            raise TypeError("cannot marshal recursive dictionaries")
+        open_ids.add(key)
         append("<value><struct>\n")
         for name, v in members.items():
             if type(name) is not str:
@@ -231,6 +276,23 @@ def _writer(
     return dump
 
 
+def _scalar(value: Any, strings: list[str]) -> str | None:
+    """Return the text of a plain scalar parameter without building a writer, or None."""
+    cls = type(value)
+    if cls is str:
+        strings.append(value)
+        if "&" in value or "<" in value or ">" in value or "\r" in value:
+            value = escape(value)
+        return f"<param>\n<value><string>{value}</string></value>\n</param>\n"
+    if cls is int and -2147483648 <= value <= 2147483647:
+        return f"<param>\n<value><int>{value}</int></value>\n</param>\n"
+    if cls is bool:
+        return f"<param>\n{_TRUE if value else _FALSE}</param>\n"
+    if cls is float:
+        return f"<param>\n<value><double>{value!r}</double></value>\n</param>\n"
+    return None
+
+
 def marshal_params(params: Iterable[object], *, allow_none: bool, allow_i8: bool) -> str:
     """Return the ``<params>`` element for ``params``, as the standard library writes it.
 
@@ -242,16 +304,23 @@ def marshal_params(params: Iterable[object], *, allow_none: bool, allow_i8: bool
     """
     out = ["<params>\n"]
     strings: list[str] = []
-    dump = _writer(out, strings, allow_none, allow_i8)
+    dump = None
     try:
         for value in params:
+            text = _scalar(value, strings)
+            if text is not None:
+                out.append(text)
+                continue
+            if dump is None:
+                dump = _writer(out, strings, allow_none, allow_i8)
             out.append("<param>\n")
             dump(value)
             out.append("</param>\n")
     except RecursionError:
         raise ValueError("value nests too deeply to marshal") from None
     out.append("</params>\n")
-    _check_strings(strings, params)
+    if strings:
+        _check_strings(strings, params)
     return "".join(out)
 
 
@@ -275,14 +344,8 @@ def check_name(name: str) -> None:
 def _check_strings(strings: list[str], values: object) -> None:
     # One check over all the strings joined: far cheaper than one per string, and than
     # one over the whole document (its markup is known to be clean).
-    joined = "".join(strings)
-    if joined.isascii():
-        raw = joined.encode("ascii")
-        if len(raw.translate(None, _CONTROL_BYTES)) == len(raw):
-            return
-    elif _INVALID_XML_CHAR.search(joined) is None:
-        return
-    _raise_invalid_char(values)
+    if has_bad_char("".join(strings)):
+        _raise_invalid_char(values)
 
 
 def encode(text: str, encoding: str | None) -> bytes:

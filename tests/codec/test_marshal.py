@@ -250,3 +250,39 @@ def test_binary_and_bytes_marshal_as_base64_the_stdlib_reads() -> None:
 
 def test_tuples_marshal_as_arrays() -> None:
     assert loads(dumps(((1, (2, 3)),)))[0][0] == [1, [2, 3]]
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        list(range(-50, 50)),
+        [f"name {i}" for i in range(40)],
+        [f"a&b<{i}>\r" for i in range(40)],
+        [i / 7 for i in range(40)],
+        [i % 3 == 0 for i in range(40)],
+        [*range(30), "odd one out", *range(30)],
+        [*range(30), True],
+        [True, *range(30), True],
+        ["x"] * 20 + [b"bytes"] + ["x"] * 20,
+        [2**40, *range(30), 2**40],
+    ],
+    ids=["ints", "strs", "escaped", "floats", "bools", "mixed", "int-bool", "bool-ints", "bytes", "big"],
+)
+def test_long_arrays_marshal_like_the_stdlib(items: list[object]) -> None:
+    if any(isinstance(i, int) and not isinstance(i, bool) and abs(i) > 2**31 for i in items):
+        with pytest.raises(OverflowError):
+            dumps((items,))
+        assert parse_response(encode_response(items, allow_i8=True)) == items
+        return
+    assert xmlrpc.client.loads(dumps((items,)))[0][0] == [
+        xmlrpc.client.Binary(i) if isinstance(i, bytes) else i for i in items
+    ]
+    if not any(isinstance(i, (bytes, str)) and "\r" in str(i) for i in items) and not any(
+        isinstance(i, bytes) for i in items
+    ):
+        assert dumps((items,)) == xmlrpc.client.dumps(_any((items,)))
+
+
+def test_long_arrays_are_checked_for_forbidden_characters() -> None:
+    with pytest.raises(ValueError, match="at index 3"):
+        dumps((["ok"] * 20 + ["bad\x00"],))
