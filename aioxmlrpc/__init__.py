@@ -21,13 +21,18 @@ from ._exceptions import (
     TruncatedResponse,
     UnsafeXML,
 )
+from ._proxy import AsyncServerProxy
+from ._transport import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
 from ._types import MAXINT, MININT, Binary, DateTime, Value
 from ._version import __version__
 from .codec import Limits, dumps, loads
 
 __all__ = [
+    "DEFAULT_POOL_SIZE",
+    "DEFAULT_TIMEOUT",
     "MAXINT",
     "MININT",
+    "AsyncServerProxy",
     "Binary",
     "ConnectError",
     "DTDForbidden",
@@ -35,6 +40,7 @@ __all__ = [
     "EntitiesForbidden",
     "Error",
     "Fault",
+    "HTTPTransport",
     "InvalidResponse",
     "Limits",
     "MalformedXML",
@@ -42,6 +48,7 @@ __all__ = [
     "ResponseError",
     "ResponseTooDeep",
     "ResponseTooLarge",
+    "Transport",
     "TransportError",
     "TransportTimeout",
     "TruncatedResponse",

@@ -7,8 +7,15 @@ Profiles: ``ci`` (the default: quick, deterministic) and ``long`` (set
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Iterator
 
+import pytest
+from aiohttp import web
 from hypothesis import HealthCheck, settings
+
+from aioxmlrpc._example_server import ExampleServer
+
+from servers import Methods, make_app
 
 settings.register_profile(
     "ci",
@@ -24,3 +31,33 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# -- servers (127.0.0.1 only) ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def example_server() -> Iterator[ExampleServer]:
+    """The tour's example server (the stdlib's SimpleXMLRPCServer), in a thread."""
+    with ExampleServer() as server:
+        yield server
+
+
+@pytest.fixture
+def methods() -> Methods:
+    """What the correct test server answers, and what it was asked."""
+    return Methods()
+
+
+@pytest.fixture
+async def raw_server(methods: Methods) -> AsyncIterator[str]:
+    """An aiohttp server in the test's loop: a correct /RPC2 and routes that misbehave."""
+    runner = web.AppRunner(make_app(methods), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()

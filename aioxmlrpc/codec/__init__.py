@@ -33,6 +33,7 @@ from ._parse import Parser as _Parser
 from ._scalars import parse_datetime
 
 _NO_PARAMS = "<params>\n</params>\n"
+_DEFAULT_LIMITS = Limits()
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
@@ -133,7 +134,7 @@ class ResponseParser:
         limits: Size and nesting bounds (default :class:`Limits`).
     """
 
-    __slots__ = ("_parser",)
+    __slots__ = ("_parser", "limits")
 
     def __init__(
         self,
@@ -143,11 +144,12 @@ class ResponseParser:
         limits: Limits | None = None,
     ) -> None:
         """Prepare to parse one response."""
+        self.limits = limits or _DEFAULT_LIMITS
         self._parser = _Parser(
             "methodResponse",
             use_datetime=use_datetime,
             use_builtin_types=use_builtin_types,
-            limits=limits,
+            limits=self.limits,
         )
 
     @property
@@ -163,16 +165,27 @@ class ResponseParser:
         """
         self._parser.feed(data)
 
-    def close(self) -> Value:
-        """Finish the body and return its value.
+    def close(self, data: bytes = b"") -> Value:
+        """Finish the body, given its last piece if any, and return its value.
+
+        A body known whole at once is best passed here directly (``close(body)``): it is
+        then read in a single pass.
 
         Raises:
             Fault: The response is a fault.
             TruncatedResponse: The body is empty or ended early.
             ResponseError: Another subclass for any other problem.
         """
-        self._parser.close()
-        return self._parser.result()
+        parser = self._parser
+        if data:
+            if parser.bytes_received:
+                parser.feed(data)
+                parser.close()
+            else:
+                parser.feed_whole(data)
+        else:
+            parser.close()
+        return parser.result()
 
 
 class RequestParser:

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import marshalled, values
 
 from aioxmlrpc import Binary, DateTime, Fault, InvalidResponse
 from aioxmlrpc.codec import (
@@ -20,6 +19,8 @@ from aioxmlrpc.codec import (
     parse_response,
 )
 from aioxmlrpc.codec._parse import Parser
+
+from strategies import marshalled, values
 
 
 def _response(value_xml: str, head: str = "<?xml version='1.0'?>\n") -> bytes:

@@ -1,0 +1,190 @@
+"""``AsyncServerProxy``: :class:`xmlrpc.client.ServerProxy` with ``await`` added.
+
+Remote methods are looked up as attributes (``proxy.system.listMethods``); the proxy's
+own state lives in name-mangled attributes, as the standard library's does, so that no
+remote method name is ever shadowed. The only public attributes are the coroutine
+:meth:`~AsyncServerProxy.aclose` and the async context manager protocol.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from ._transport import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport, parse_uri
+from ._types import Value
+from .codec import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RESPONSE_BYTES, Limits, ResponseParser
+from .codec import encode_request as _encode_request
+
+__all__ = ["AsyncServerProxy"]
+
+_Send = Callable[[str, tuple[Any, ...]], Awaitable[Value]]
+
+
+class _Method:
+    """A remote method name, callable; attribute access extends the dotted name."""
+
+    __slots__ = ("__name", "__send")
+
+    def __init__(self, send: _Send, name: str) -> None:
+        self.__send = send
+        self.__name = name
+
+    def __getattr__(self, name: str) -> _Method:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)  # no remote "__aiter__" etc. for introspecting tools
+        return _Method(self.__send, f"{self.__name}.{name}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Awaitable[Value]:
+        if kwargs:
+            raise TypeError(
+                f"{self.__name}() got keyword arguments {sorted(kwargs)}: "
+                "XML-RPC passes parameters by position only"
+            )
+        return self.__send(self.__name, args)
+
+    def __repr__(self) -> str:
+        return f"<remote method {self.__name!r}>"
+
+
+class AsyncServerProxy:
+    """A connection to an XML-RPC server: ``await proxy.method(*args)``.
+
+    Positional parameters are the standard library's, in its order; the rest are keyword
+    only. A proxy may be created outside a running event loop: its aiohttp session is
+    created on the first call, inside the loop. Close it with ``await proxy.aclose()`` or
+    ``async with AsyncServerProxy(...) as proxy:``.
+
+    Args:
+        uri: ``http(s)://[user:password@]host[:port][/path]``; the path defaults to
+            ``/RPC2``. Credentials become HTTP basic auth and are never shown.
+        transport: Another :class:`~aioxmlrpc.Transport` (then the HTTP options below
+            must be left at their defaults).
+        encoding: The request document's encoding (default UTF-8).
+        verbose: Print each exchange as the standard library does (credentials hidden).
+        allow_none: Send ``None`` as ``<nil/>``.
+        use_datetime: Return ``dateTime.iso8601`` values as ``datetime``.
+        use_builtin_types: Return base64 as ``bytes`` and dates as ``datetime``.
+        headers: Extra HTTP headers, as pairs or a mapping.
+        context: An :class:`ssl.SSLContext` for https.
+        session: An :class:`aiohttp.ClientSession` to use instead of our own; it is never
+            closed by the proxy.
+        timeout: Seconds for a whole call (default 30; connecting: at most 10 of them),
+            an :class:`aiohttp.ClientTimeout`, or ``None`` for no limit.
+        unix_socket: Reach the server through this unix socket path.
+        proxy: An HTTP proxy URL.
+        max_response_size: The largest reply body accepted, in bytes after decompression
+            (default 100 MiB); ``None`` for no limit.
+        max_depth: The deepest nesting of arrays and structs accepted (default 512).
+        pool_size: Connections kept open to the server at most (default 100).
+        user_agent: The ``User-Agent`` header (default ``aioxmlrpc/<version>``).
+        allow_i8: Send integers beyond 32 bits (within 64) as ``<i8>``.
+        gzip_threshold: Compress request bodies larger than this many bytes.
+
+    Raises:
+        OSError: ``"unsupported XML-RPC protocol"`` for a URI scheme other than http(s).
+    """
+
+    def __init__(
+        self,
+        uri: str,
+        transport: Transport | None = None,
+        encoding: str | None = None,
+        verbose: bool = False,
+        allow_none: bool = False,
+        use_datetime: bool = False,
+        use_builtin_types: bool = False,
+        *,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+        context: ssl.SSLContext | None = None,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float | aiohttp.ClientTimeout | None = DEFAULT_TIMEOUT,
+        unix_socket: str | None = None,
+        proxy: str | None = None,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        user_agent: str | None = None,
+        allow_i8: bool = False,
+        gzip_threshold: int | None = None,
+    ) -> None:
+        """Check the URI and options; nothing is connected until the first call."""
+        self.__url, self.__display = parse_uri(uri)
+        if transport is None:
+            transport = HTTPTransport(
+                headers=headers,
+                context=context,
+                session=session,
+                timeout=timeout,
+                unix_socket=unix_socket,
+                proxy=proxy,
+                pool_size=pool_size,
+                user_agent=user_agent,
+                gzip_threshold=gzip_threshold,
+            )
+        elif headers or context or session or unix_socket or proxy or user_agent:
+            raise TypeError("pass HTTP options to the transport, not with transport=")
+        self.__transport: Transport = transport
+        self.__encoding = encoding
+        self.__verbose = verbose
+        self.__allow_none = allow_none
+        self.__allow_i8 = allow_i8
+        self.__use_datetime = use_datetime
+        self.__use_builtin_types = use_builtin_types
+        self.__limits = Limits(max_bytes=max_response_size, max_depth=max_depth)
+
+    async def __request(self, method_name: str, params: tuple[Any, ...]) -> Value:
+        body = _encode_request(
+            method_name,
+            params,
+            encoding=self.__encoding,
+            allow_none=self.__allow_none,
+            allow_i8=self.__allow_i8,
+        )
+        parser = ResponseParser(
+            use_datetime=self.__use_datetime,
+            use_builtin_types=self.__use_builtin_types,
+            limits=self.__limits,
+        )
+        return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
+
+    def __getattr__(self, name: str) -> _Method:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _Method(self.__request, name)
+
+    def __call__(self, attr: str) -> Any:
+        """Reach the proxy's internals as the standard library does.
+
+        ``proxy("close")`` returns the :meth:`aclose` coroutine function and
+        ``proxy("transport")`` the transport.
+        """
+        if attr == "close":
+            return self.aclose
+        if attr == "transport":
+            return self.__transport
+        raise AttributeError(f"Attribute {attr!r} not found")
+
+    async def aclose(self) -> None:
+        """Close the transport and its connections; closing twice does nothing."""
+        await self.__transport.aclose()
+
+    async def __aenter__(self) -> AsyncServerProxy:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} for {self.__display}>"
+
+    __str__ = __repr__

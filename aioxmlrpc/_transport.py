@@ -1,0 +1,481 @@
+"""The HTTP side of a call: one pooled aiohttp session, bounded and mapped to our errors.
+
+What happens to a call, in order:
+
+1. POST the request body (gzip-compressed above ``gzip_threshold``) with ``Content-Type:
+   text/xml``, our ``User-Agent``, ``Accept-Encoding: gzip`` and any basic auth from the
+   URL. Redirects are not followed (the standard library does not either).
+2. A status other than 200 raises :class:`~aioxmlrpc.ProtocolError`; an HTML or JSON
+   Content-Type raises :class:`~aioxmlrpc.InvalidResponse`; a declared length over the limit
+   raises :class:`~aioxmlrpc.ResponseTooLarge` before reading.
+3. The body is fed to the parser as it arrives, decompressed here in bounded steps, so a
+   gzip bomb never holds more than a step in memory and the size limit counts the
+   decompressed bytes. A small body is read whole and parsed in one pass.
+4. A connection the server closed while it sat idle in the pool is retried once, and only
+   when nothing of a reply came back on it (the standard library's rule); a cancelled or
+   failed call closes its connection instead of returning a half-read one to the pool.
+
+Every aiohttp exception is mapped to ours in :func:`_translate`, the one place that knows
+them: :class:`~aioxmlrpc.TransportTimeout`, :class:`~aioxmlrpc.ConnectError`,
+:class:`~aioxmlrpc.TransportError`, :class:`~aioxmlrpc.TruncatedResponse`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip
+import logging
+import re
+import ssl
+import sys
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Protocol, TextIO
+from urllib.parse import unquote_to_bytes, urlsplit, urlunsplit
+
+import aiohttp
+from multidict import CIMultiDict
+from yarl import URL
+
+from ._exceptions import (
+    ConnectError,
+    InvalidResponse,
+    ProtocolError,
+    ResponseTooLarge,
+    TransportError,
+    TransportTimeout,
+    TruncatedResponse,
+)
+from ._redact import redact_headers, redact_url
+from ._types import Value
+from ._version import __version__
+from .codec import ResponseParser
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_POOL_SIZE",
+    "DEFAULT_TIMEOUT",
+    "HTTPTransport",
+    "Transport",
+    "parse_uri",
+]
+
+logger = logging.getLogger("aioxmlrpc")
+
+#: Seconds a whole call may take, connecting, sending and reading included.
+DEFAULT_TIMEOUT = 30.0
+#: Seconds to establish a connection (TCP and TLS), within the whole call's time.
+DEFAULT_CONNECT_TIMEOUT = 10.0
+#: Connections kept open to the server at most (calls beyond wait for one).
+DEFAULT_POOL_SIZE = 100
+
+# Content types that say "not XML-RPC": an HTML login or error page, a JSON API. Any
+# other type is given to the parser, which judges the body itself (servers label XML
+# text/xml, application/xml, and sometimes application/octet-stream or nothing).
+_NOT_XML = re.compile(r"\s*(text/html|application/xhtml\+xml|application/json|[^;]*\+json)\b", re.I)
+# Bodies up to this size are read whole and parsed in one pass.
+_READ_WHOLE = 64 * 1024
+# Decompressed bytes produced per step: what a gzip bomb can make us hold at once.
+_INFLATE_STEP = 64 * 1024
+
+
+class Transport(Protocol):
+    """What :class:`~aioxmlrpc.AsyncServerProxy` needs from a transport.
+
+    Implement it to carry XML-RPC over something else (SCGI for rTorrent, a message
+    queue, a test double): send ``body``, feed the reply to ``parser`` and return
+    ``parser.close()``.
+    """
+
+    async def request(
+        self, url: str, body: bytes, parser: ResponseParser, *, verbose: bool = False
+    ) -> Value:
+        """Send ``body`` to ``url``; return the parsed reply (or raise its Fault)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the transport holds; calling it again does nothing."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A server URL, parsed once: what to connect to and what to show."""
+
+    url: URL  # without credentials
+    display: str  # the URL with its password redacted
+    headers: CIMultiDict[str]  # per-call headers, Authorization included
+
+
+def parse_uri(uri: str) -> tuple[str, str]:
+    """Check an XML-RPC URI as the standard library does; return it and its redacted form.
+
+    The path defaults to ``/RPC2``.
+
+    Raises:
+        OSError: ``"unsupported XML-RPC protocol"`` for a scheme other than http(s).
+    """
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https"):
+        raise OSError("unsupported XML-RPC protocol")
+    if not parts.netloc:
+        raise OSError(f"no host in XML-RPC URI {redact_url(uri)!r}")
+    path = parts.path or "/RPC2"
+    full = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    return full, redact_url(full)
+
+
+def _basic_auth(userinfo: str) -> str:
+    # As the standard library does: percent-decoded, "user:password" in base64.
+    return "Basic " + base64.b64encode(unquote_to_bytes(userinfo)).decode("ascii")
+
+
+class HTTPTransport:
+    """XML-RPC over HTTP(S) with aiohttp: one pooled session, created on first use.
+
+    Args:
+        headers: Extra request headers (pairs or a mapping); they override ours.
+        context: The :class:`ssl.SSLContext` for https (default: verify as usual).
+        session: Use this :class:`aiohttp.ClientSession` (it is never closed by us).
+        timeout: Seconds for a whole call, or an :class:`aiohttp.ClientTimeout`, or
+            ``None`` for no limit (not advised).
+        unix_socket: Connect to this unix socket path instead (supervisord's default).
+        proxy: An HTTP proxy URL, credentials allowed.
+        pool_size: Connections kept open at most.
+        user_agent: The ``User-Agent`` header (default ``aioxmlrpc/<version>``).
+        gzip_threshold: Compress request bodies larger than this many bytes (default:
+            never; not every server accepts compressed requests).
+        output: Where verbose output goes (default ``sys.stdout``, as the stdlib).
+    """
+
+    def __init__(
+        self,
+        *,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+        context: ssl.SSLContext | None = None,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float | aiohttp.ClientTimeout | None = DEFAULT_TIMEOUT,
+        unix_socket: str | None = None,
+        proxy: str | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        user_agent: str | None = None,
+        gzip_threshold: int | None = None,
+        output: TextIO | None = None,
+    ) -> None:
+        """Store the options; the session is created inside the event loop, on first use."""
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be at least 1, not {pool_size!r}")
+        self._session = session
+        self._owns_session = session is None
+        self._context = context
+        self._unix_socket = unix_socket
+        self._proxy = proxy
+        self._proxy_display = redact_url(proxy) if proxy else None
+        self._pool_size = pool_size
+        self._gzip_threshold = gzip_threshold
+        self._output = output
+        self._timeout = _client_timeout(timeout)
+        base: CIMultiDict[str] = CIMultiDict(
+            {
+                "Content-Type": "text/xml",
+                "User-Agent": user_agent or f"aioxmlrpc/{__version__}",
+                "Accept-Encoding": "gzip",
+            }
+        )
+        base.update(headers.items() if isinstance(headers, Mapping) else headers)
+        self._headers = base
+        self._targets: dict[str, _Target] = {}
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` was called."""
+        return self._closed
+
+    def _target(self, url: str) -> _Target:
+        target = self._targets.get(url)
+        if target is None:
+            parts = urlsplit(url)
+            headers = self._headers.copy()
+            netloc = parts.netloc
+            if "@" in netloc:
+                userinfo, _, netloc = netloc.rpartition("@")
+                headers["Authorization"] = _basic_auth(userinfo)
+            clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+            target = _Target(URL(clean), redact_url(url), headers)
+            if len(self._targets) < 64:
+                self._targets[url] = target
+        return target
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise TransportError("the transport is closed")
+        connector: aiohttp.BaseConnector
+        if self._unix_socket is not None:
+            connector = aiohttp.UnixConnector(path=self._unix_socket, limit=self._pool_size)
+        else:
+            ssl_option: ssl.SSLContext | bool = self._context if self._context else True
+            connector = aiohttp.TCPConnector(limit=self._pool_size, ssl=ssl_option)
+        tracing = aiohttp.TraceConfig()
+        tracing.on_connection_reuseconn.append(_mark_reused)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=self._timeout,
+            auto_decompress=False,
+            trace_configs=[tracing],
+        )
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the session (if it is ours) and its connections; idempotent."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session:
+            await session.close()
+
+    async def request(
+        self, url: str, body: bytes, parser: ResponseParser, *, verbose: bool = False
+    ) -> Value:
+        """POST ``body`` to ``url`` and return what ``parser`` makes of the reply.
+
+        Raises:
+            Fault: The server answered with a fault.
+            ProtocolError: The HTTP status was not 200.
+            ResponseError: A subclass, for a body that is not a valid XML-RPC response.
+            TransportError: A subclass, for the connection or a timeout.
+        """
+        target = self._target(url)
+        session = self._session or self._open()
+        headers = target.headers
+        if self._gzip_threshold is not None and len(body) > self._gzip_threshold:
+            body = gzip.compress(body, compresslevel=6)
+            headers = headers.copy()
+            headers["Content-Encoding"] = "gzip"
+        if verbose or logger.isEnabledFor(logging.DEBUG):
+            self._show_request(target, headers, body, verbose)
+        for attempt in (1, 2):
+            state = SimpleNamespace(reused=False, replied=False)
+            try:
+                return await self._exchange(session, target, headers, body, parser, state, verbose)
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                if attempt == 1 and self._may_retry(exc, state):
+                    logger.debug("retrying %s on a new connection: %s", target.display, exc)
+                    continue
+                if state.replied:
+                    raise TruncatedResponse(
+                        f"{target.display} closed the connection in the middle of its reply"
+                    ) from None
+                raise _translate(exc, target, self) from None
+            except aiohttp.ClientError as exc:
+                raise _translate(exc, target, self) from None
+            except (TimeoutError, asyncio.TimeoutError) as exc:
+                raise _translate(exc, target, self) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _may_retry(self, exc: Exception, state: SimpleNamespace) -> bool:
+        # Only a pooled connection that gave no reply at all: the request may never have
+        # reached the server. Outside sessions cannot tell us about reuse; trust the error.
+        if state.replied:
+            return False
+        return bool(state.reused) or not self._owns_session
+
+    async def _exchange(
+        self,
+        session: aiohttp.ClientSession,
+        target: _Target,
+        headers: CIMultiDict[str],
+        body: bytes,
+        parser: ResponseParser,
+        state: SimpleNamespace,
+        verbose: bool,
+    ) -> Value:
+        response = await session.post(
+            target.url,
+            data=body,
+            headers=headers,
+            proxy=self._proxy,
+            allow_redirects=False,
+            trace_request_ctx=state,
+            auto_decompress=False,
+        )
+        state.replied = True
+        try:
+            value = await self._read(response, target, parser, verbose)
+        except BaseException:
+            # Cancelled or failed mid-body: drop the connection, never pool a half-read one.
+            response.close()
+            raise
+        response.release()
+        return value
+
+    async def _read(
+        self,
+        response: aiohttp.ClientResponse,
+        target: _Target,
+        parser: ResponseParser,
+        verbose: bool,
+    ) -> Value:
+        show = verbose or logger.isEnabledFor(logging.DEBUG)
+        if show:
+            self._show_reply(response, verbose)
+        if response.status != 200:
+            raise ProtocolError(
+                target.display, response.status, response.reason or "", dict(response.headers)
+            )
+        content_type = response.headers.get("Content-Type", "")
+        if content_type and _NOT_XML.match(content_type):
+            raise InvalidResponse(
+                f"expected an XML body from {target.display}, got Content-Type {content_type!r}"
+            )
+        encoding = response.headers.get("Content-Encoding", "").lower()
+        length = response.content_length
+        if not encoding or encoding == "identity":
+            limit = parser.limits.max_bytes
+            if length is not None and limit is not None and length > limit:
+                raise ResponseTooLarge(
+                    f"response from {target.display} declares {length} bytes, "
+                    f"over the {limit} allowed (max_response_size)"
+                )
+            if length is not None and length <= _READ_WHOLE:
+                data = await response.read()
+                if show:
+                    self._show_body(data, verbose)
+                return parser.close(data)
+            async for chunk in response.content.iter_chunked(_READ_WHOLE):
+                if show:
+                    self._show_body(chunk, verbose)
+                parser.feed(chunk)
+            return parser.close()
+        if encoding not in ("gzip", "x-gzip", "deflate"):
+            raise InvalidResponse(
+                f"unsupported Content-Encoding {encoding!r} from {target.display}"
+            )
+        inflate = _Inflater(encoding)
+        async for chunk in response.content.iter_chunked(_READ_WHOLE):
+            for piece in inflate.feed(chunk):
+                if show:
+                    self._show_body(piece, verbose)
+                parser.feed(piece)
+        inflate.finish()
+        return parser.close()
+
+    # -- verbose output, as http.client's debuglevel prints it ---------------------------
+
+    def _print(self, text: str, verbose: bool) -> None:
+        logger.debug("%s", text)
+        if verbose:
+            print(text, file=self._output or sys.stdout)
+
+    def _show_request(
+        self, target: _Target, headers: CIMultiDict[str], body: bytes, verbose: bool
+    ) -> None:
+        url = target.url
+        path = url.raw_path_qs or "/"
+        host = url.host or "localhost"
+        if url.explicit_port:
+            host = f"{host}:{url.port}"
+        lines = [f"POST {path} HTTP/1.1", f"Host: {host}"]
+        lines += [f"{name}: {value}" for name, value in redact_headers(headers)]
+        lines.append(f"Content-Length: {len(body)}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+        self._print(f"send: {head!r}", verbose)
+        self._print(f"send: {body!r}", verbose)
+
+    def _show_reply(self, response: aiohttp.ClientResponse, verbose: bool) -> None:
+        major, minor = response.version or (1, 1)
+        version = f"HTTP/{major}.{minor}"
+        self._print(f"reply: '{version} {response.status} {response.reason}\\r\\n'", verbose)
+        for name, value in redact_headers(response.headers):
+            self._print(f"header: {name}: {value}", verbose)
+
+    def _show_body(self, data: bytes, verbose: bool) -> None:
+        self._print(f"body: {data!r}", verbose)
+
+
+async def _mark_reused(
+    session: aiohttp.ClientSession, context: SimpleNamespace, params: object
+) -> None:
+    request_state = context.trace_request_ctx
+    if request_state is not None:
+        request_state.reused = True
+
+
+class _Inflater:
+    """gzip/deflate in bounded steps: never more than ``_INFLATE_STEP`` bytes at once."""
+
+    def __init__(self, encoding: str) -> None:
+        # 47 = 32 (detect gzip or zlib header) + 15; raw deflate is tried if that fails.
+        self._encoding = encoding
+        self._inflate = zlib.decompressobj(47 if encoding != "deflate" else 15)
+        self._started = False
+
+    def feed(self, data: bytes) -> Iterable[bytes]:
+        try:
+            if not self._started and self._encoding == "deflate" and data and data[0] & 0x0F != 8:
+                self._inflate = zlib.decompressobj(-15)  # deflate sent without its zlib header
+            self._started = True
+            piece = self._inflate.decompress(data, _INFLATE_STEP)
+            while True:
+                if piece:
+                    yield piece
+                tail = self._inflate.unconsumed_tail
+                if not tail:
+                    return
+                piece = self._inflate.decompress(tail, _INFLATE_STEP)
+        except zlib.error as exc:
+            raise InvalidResponse(f"body is not valid {self._encoding}: {exc}") from None
+
+    def finish(self) -> None:
+        if not self._inflate.eof:
+            raise TruncatedResponse(f"compressed body ({self._encoding}) ended early")
+
+
+def _client_timeout(timeout: float | aiohttp.ClientTimeout | None) -> aiohttp.ClientTimeout:
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        return timeout
+    if timeout is None:
+        return aiohttp.ClientTimeout(total=None)
+    if timeout <= 0:
+        raise ValueError(f"timeout must be positive or None, not {timeout!r}")
+    return aiohttp.ClientTimeout(total=timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT))
+
+
+def _describe_timeout(transport: HTTPTransport) -> str:
+    timeout = transport._timeout
+    if timeout.total is not None:
+        return f"{timeout.total:g} s"
+    return "the configured timeout"
+
+
+def _translate(exc: BaseException, target: _Target, transport: HTTPTransport) -> Exception:
+    """Map an aiohttp or asyncio exception to ours: the one place that knows them."""
+    where = target.display
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return TransportTimeout(f"call to {where} timed out after {_describe_timeout(transport)}")
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return ConnectError(f"TLS certificate of {where} rejected: {exc.certificate_error}")
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return ConnectError(f"cannot connect to proxy {transport._proxy_display}: {_reason(exc)}")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(f"cannot connect to {where}: {_reason(exc)}")
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return ConnectError(f"{where} closed the connection without replying")
+    if isinstance(exc, aiohttp.ClientOSError):
+        return ConnectError(f"connection to {where} failed: {_reason(exc)}")
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return TruncatedResponse(f"body from {where} ended early: {exc}")
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return TransportError(f"bad HTTP reply from {where}: {exc.message}")
+    if isinstance(exc, aiohttp.InvalidURL):
+        return TransportError(f"invalid URL {where}")
+    return TransportError(f"call to {where} failed: {type(exc).__name__}: {exc}")
+
+
+def _reason(exc: BaseException) -> str:
+    os_error = getattr(exc, "os_error", None)
+    if isinstance(os_error, OSError) and os_error.strerror:
+        return os_error.strerror
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,231 @@
+"""Servers for the client tests, on 127.0.0.1 only: a correct one built on our codec, and
+routes that misbehave on purpose. All run in the test's own event loop (aiohttp.web)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from aioxmlrpc import Fault
+from aioxmlrpc.codec import RequestParser, encode_fault, encode_response
+
+XML = "text/xml"
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<methodResponse><params><param><value><string>&lol3;</string></value></param></params>
+</methodResponse>"""
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<methodResponse><params><param><value><string>&xxe;</string></value></param></params>
+</methodResponse>"""
+
+
+async def _call(request: web.Request) -> tuple[str, tuple[Any, ...]]:
+    parser = RequestParser()
+    async for chunk in request.content.iter_chunked(65536):
+        parser.feed(chunk)
+    return parser.close()
+
+
+def _reply(value: object) -> web.Response:
+    return web.Response(body=encode_response(value, allow_none=True), content_type=XML)
+
+
+class Methods:
+    """What the correct server answers; ``calls`` counts requests by method."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+        self.last_headers: dict[str, str] = {}
+
+    async def dispatch(self, name: str, params: tuple[Any, ...]) -> object:
+        self.calls[name] = self.calls.get(name, 0) + 1
+        if name == "ping":
+            return True
+        if name == "echo":
+            return params[0] if len(params) == 1 else list(params)
+        if name == "sleep":
+            await asyncio.sleep(float(params[0]))
+            return True
+        if name == "fault":
+            raise Fault(int(params[0]), str(params[1]))
+        if name == "big":
+            return ["x" * 100] * int(params[0])
+        if name == "headers":
+            return self.last_headers
+        raise Fault(-32601, f"method {name!r} not found")
+
+
+def make_app(methods: Methods) -> web.Application:
+    """The correct XML-RPC endpoint at /RPC2, plus the misbehaving routes."""
+
+    async def rpc(request: web.Request) -> web.StreamResponse:
+        methods.last_headers = dict(request.headers)
+        name, params = await _call(request)
+        try:
+            value = await methods.dispatch(name, params)
+        except Fault as fault:
+            return web.Response(body=encode_fault(fault), content_type=XML)
+        return _reply(value)
+
+    async def status(request: web.Request) -> web.Response:
+        code = int(request.match_info["code"])
+        return web.Response(status=code, text="<html>nope</html>", content_type="text/html")
+
+    async def html(request: web.Request) -> web.Response:
+        return web.Response(text="<html><body>login</body></html>", content_type="text/html")
+
+    async def no_content_type(request: web.Request) -> web.Response:
+        response = web.Response(body=encode_response("untyped"))
+        response.headers.popall("Content-Type", None)
+        return response
+
+    async def malformed(request: web.Request) -> web.Response:
+        return web.Response(body=b"<methodResponse><params><param>", content_type=XML)
+
+    async def dtd(request: web.Request) -> web.Response:
+        return web.Response(body=BILLION_LAUGHS, content_type=XML)
+
+    async def xxe(request: web.Request) -> web.Response:
+        return web.Response(body=XXE, content_type=XML)
+
+    async def truncated(request: web.Request) -> web.StreamResponse:
+        body = encode_response("a" * 1000)
+        response = web.StreamResponse(headers={"Content-Type": XML})
+        response.content_length = len(body)
+        await response.prepare(request)
+        await response.write(body[: len(body) // 2])
+        assert request.transport is not None
+        request.transport.close()
+        return response
+
+    async def drip(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": XML})
+        await response.prepare(request)
+        for byte in encode_response("slow" * 100):
+            await response.write(bytes([byte]))
+            await asyncio.sleep(0.2)
+        return response
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(60)
+        return _reply(True)
+
+    async def gzipped(request: web.Request) -> web.Response:
+        body = gzip.compress(encode_response(["compressed"] * 1000))
+        return web.Response(body=body, content_type=XML, headers={"Content-Encoding": "gzip"})
+
+    async def deflated(request: web.Request) -> web.Response:
+        body = zlib.compress(encode_response("deflated"))
+        return web.Response(body=body, content_type=XML, headers={"Content-Encoding": "deflate"})
+
+    async def gzip_bomb(request: web.Request) -> web.Response:
+        return web.Response(
+            body=gzip_bomb(), content_type=XML, headers={"Content-Encoding": "gzip"}
+        )
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        size = int(request.query.get("mb", "200")) << 20
+        response = web.StreamResponse(headers={"Content-Type": XML})
+        if "declared" in request.query:
+            response.content_length = size
+        await response.prepare(request)
+        await response.write(b"<methodResponse><params><param><value><string>")
+        block = b"x" * (1 << 20)
+        for _ in range(size >> 20):
+            await response.write(block)
+        return response
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/RPC2")
+
+    async def drop(request: web.Request) -> web.Response:
+        assert request.transport is not None
+        request.transport.close()
+        return web.Response()
+
+    app = web.Application()
+    for path, handler in [
+        ("/RPC2", rpc),
+        ("/", rpc),
+        ("/status/{code}", status),
+        ("/html", html),
+        ("/no-content-type", no_content_type),
+        ("/malformed", malformed),
+        ("/dtd", dtd),
+        ("/xxe", xxe),
+        ("/truncated", truncated),
+        ("/drip", drip),
+        ("/slow", slow),
+        ("/gzip", gzipped),
+        ("/deflate", deflated),
+        ("/gzip-bomb", gzip_bomb),
+        ("/huge", huge),
+        ("/redirect", redirect),
+        ("/drop", drop),
+    ]:
+        app.router.add_post(path, handler)
+    return app
+
+
+_BOMB: list[bytes] = []
+
+
+def gzip_bomb() -> bytes:
+    """About 300 KiB of gzip that inflates to 300 MiB, inside a valid-looking document."""
+    if not _BOMB:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+        parts = [compressor.compress(b"<methodResponse><params><param><value><string>")]
+        block = b"\0" * (1 << 20)
+        parts += [compressor.compress(block) for _ in range(300)]
+        parts.append(compressor.flush())
+        _BOMB.append(b"".join(parts))
+    return _BOMB[0]
+
+
+async def serve(app: web.Application, **site: Any) -> AsyncIterator[web.AppRunner]:
+    """Run ``app`` until the generator is closed (a fixture helper)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        yield runner
+    finally:
+        await runner.cleanup()
+
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes | None:
+    """Read one HTTP request (headers and Content-Length body); None at end of stream."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return None
+    length = 0
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return await reader.readexactly(length)
+
+
+def http_reply(body: bytes, keep_alive: bool = True) -> bytes:
+    """A minimal HTTP/1.1 200 reply carrying ``body``."""
+    connection = b"keep-alive" if keep_alive else b"close"
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nConnection: "
+        + connection
+        + b"\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
