@@ -85,7 +85,7 @@ class ExampleServer:
     def url(self) -> str:
         """The server's URL."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/RPC2"
+        return f"http://{host!s}:{port}/RPC2"
 
     def start(self) -> ExampleServer:
         """Serve in a daemon thread; return self."""

@@ -9,20 +9,21 @@ remote method name is ever shadowed. The only public attributes are the coroutin
 from __future__ import annotations
 
 import ssl
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 
 from ._transport import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport, parse_uri
-from ._types import Value
 from .codec import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RESPONSE_BYTES, Limits, ResponseParser
 from .codec import encode_request as _encode_request
 
 __all__ = ["AsyncServerProxy"]
 
-_Send = Callable[[str, tuple[Any, ...]], Awaitable[Value]]
+# A call's result is typed Any, as json.loads' is: its shape is the server's to decide,
+# and a union would force a cast on every use. The codec's parsers return Value.
+_Send = Callable[[str, tuple[Any, ...]], Coroutine[Any, Any, Any]]
 
 
 class _Method:
@@ -39,7 +40,7 @@ class _Method:
             raise AttributeError(name)  # no remote "__aiter__" etc. for introspecting tools
         return _Method(self.__send, f"{self.__name}.{name}")
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Awaitable[Value]:
+    def __call__(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
         if kwargs:
             raise TypeError(
                 f"{self.__name}() got keyword arguments {sorted(kwargs)}: "
@@ -137,7 +138,7 @@ class AsyncServerProxy:
         self.__use_builtin_types = use_builtin_types
         self.__limits = Limits(max_bytes=max_response_size, max_depth=max_depth)
 
-    async def __request(self, method_name: str, params: tuple[Any, ...]) -> Value:
+    async def __request(self, method_name: str, params: tuple[Any, ...]) -> Any:
         body = _encode_request(
             method_name,
             params,

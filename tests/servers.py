@@ -127,7 +127,7 @@ def make_app(methods: Methods) -> web.Application:
         body = zlib.compress(encode_response("deflated"))
         return web.Response(body=body, content_type=XML, headers={"Content-Encoding": "deflate"})
 
-    async def gzip_bomb(request: web.Request) -> web.Response:
+    async def bomb(request: web.Request) -> web.Response:
         return web.Response(
             body=gzip_bomb(), content_type=XML, headers={"Content-Encoding": "gzip"}
         )
@@ -167,7 +167,7 @@ def make_app(methods: Methods) -> web.Application:
         ("/slow", slow),
         ("/gzip", gzipped),
         ("/deflate", deflated),
-        ("/gzip-bomb", gzip_bomb),
+        ("/gzip-bomb", bomb),
         ("/huge", huge),
         ("/redirect", redirect),
         ("/drop", drop),

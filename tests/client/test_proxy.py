@@ -68,7 +68,7 @@ async def test_faults_are_the_stdlib_class(example_server: ExampleServer) -> Non
 async def test_keyword_arguments_are_refused() -> None:
     proxy = AsyncServerProxy("http://127.0.0.1:9/RPC2")
     with pytest.raises(TypeError, match="position only"):
-        proxy.ping(x=1)
+        proxy.ping(x=1)  # type: ignore[unused-coroutine]
     await proxy.aclose()
 
 
