@@ -52,7 +52,7 @@ def methods() -> Methods:
 @pytest.fixture
 async def raw_server(methods: Methods) -> AsyncIterator[str]:
     """An aiohttp server in the test's loop: a correct /RPC2 and routes that misbehave."""
-    runner = web.AppRunner(make_app(methods), access_log=None)
+    runner = web.AppRunner(make_app(methods), access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

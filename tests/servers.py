@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -184,21 +184,11 @@ def gzip_bomb() -> bytes:
     if not _BOMB:
         compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
         parts = [compressor.compress(b"<methodResponse><params><param><value><string>")]
-        block = b"\0" * (1 << 20)
+        block = b"x" * (1 << 20)
         parts += [compressor.compress(block) for _ in range(300)]
         parts.append(compressor.flush())
         _BOMB.append(b"".join(parts))
     return _BOMB[0]
-
-
-async def serve(app: web.Application, **site: Any) -> AsyncIterator[web.AppRunner]:
-    """Run ``app`` until the generator is closed (a fixture helper)."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        yield runner
-    finally:
-        await runner.cleanup()
 
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

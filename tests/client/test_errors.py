@@ -1,0 +1,308 @@
+"""Every failure is typed, says what happened, hides credentials, and leaves the proxy usable.
+
+After each error the same proxy makes one good call (the correct endpoint of the same
+server), proving no broken connection went back to the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+import xml.parsers.expat
+import xmlrpc.client
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+import defusedxml
+import pytest
+import trustme
+from aiohttp import web
+
+from aioxmlrpc import (
+    AsyncServerProxy,
+    ConnectError,
+    DTDForbidden,
+    EntitiesForbidden,
+    InvalidResponse,
+    MalformedXML,
+    ProtocolError,
+    ResponseError,
+    ResponseTooLarge,
+    TransportError,
+    TransportTimeout,
+    TruncatedResponse,
+)
+from aioxmlrpc.codec import encode_response
+
+from servers import Methods, http_reply, make_app, read_request
+
+
+async def _then_good_call(proxy_for: Callable[[str], AsyncServerProxy], base: str) -> None:
+    good = proxy_for(f"{base}/RPC2")
+    assert await good.ping() is True
+    await good.aclose()
+
+
+@pytest.mark.parametrize("code", [500, 401, 404])
+async def test_http_errors_raise_protocol_error(raw_server: str, code: int) -> None:
+    host = raw_server.removeprefix("http://")
+    async with AsyncServerProxy(f"http://carol:topsecret@{host}/status/{code}") as proxy:
+        with pytest.raises(xmlrpc.client.ProtocolError) as info:
+            await proxy.ping()
+    error = info.value
+    assert isinstance(error, ProtocolError)
+    assert error.errcode == code
+    assert error.url == f"http://carol:***@{host}/status/{code}"
+    assert "topsecret" not in repr(error)
+    assert "topsecret" not in str(error.headers)
+    assert error.headers["Content-Type"].startswith("text/html")
+
+
+async def test_redirects_are_not_followed(raw_server: str) -> None:
+    async with AsyncServerProxy(f"{raw_server}/redirect") as proxy:
+        with pytest.raises(ProtocolError) as info:
+            await proxy.ping()
+    assert info.value.errcode == 302
+
+
+@pytest.mark.parametrize(
+    ("path", "error", "message"),
+    [
+        ("/html", InvalidResponse, "Content-Type 'text/html"),
+        ("/malformed", TruncatedResponse, "document ended"),
+        ("/truncated", TruncatedResponse, "ended early"),
+        ("/dtd", DTDForbidden, "DTDs are forbidden"),
+        ("/xxe", DTDForbidden, "DTDs are forbidden"),
+    ],
+)
+async def test_bad_bodies_raise_typed_response_errors(
+    raw_server: str, path: str, error: type[Exception], message: str
+) -> None:
+    proxy = AsyncServerProxy(f"{raw_server}{path}")
+    with pytest.raises(error, match=message) as info:
+        await proxy.ping()
+    assert isinstance(info.value, xmlrpc.client.ResponseError)
+    await proxy.aclose()
+    await _then_good_call(AsyncServerProxy, raw_server)
+
+
+async def test_hostile_xml_errors_are_also_defusedxml_and_expat_errors(raw_server: str) -> None:
+    async with AsyncServerProxy(f"{raw_server}/dtd") as proxy:
+        with pytest.raises(defusedxml.DefusedXmlException):
+            await proxy.ping()
+    async with AsyncServerProxy(f"{raw_server}/malformed") as proxy:
+        with pytest.raises(xml.parsers.expat.ExpatError):
+            await proxy.ping()
+
+
+async def test_a_gzip_bomb_is_refused_with_bounded_memory(raw_server: str) -> None:
+    async with AsyncServerProxy(f"{raw_server}/gzip-bomb", max_response_size=10 << 20) as proxy:
+        with pytest.raises(ResponseTooLarge, match="max_bytes"):
+            await proxy.ping()
+    await _then_good_call(AsyncServerProxy, raw_server)
+
+
+async def test_a_200_mb_body_is_cut_at_the_limit(raw_server: str) -> None:
+    started = time.monotonic()
+    async with AsyncServerProxy(f"{raw_server}/huge?mb=200", max_response_size=5 << 20) as proxy:
+        with pytest.raises(ResponseTooLarge):
+            await proxy.ping()
+    assert time.monotonic() - started < 20  # it stopped reading, it did not swallow 200 MB
+
+
+async def test_a_declared_oversize_body_is_refused_before_reading(raw_server: str) -> None:
+    async with AsyncServerProxy(f"{raw_server}/huge?mb=200&declared=1") as proxy:
+        with pytest.raises(ResponseTooLarge, match="declares"):
+            await proxy.ping()
+    await _then_good_call(AsyncServerProxy, raw_server)
+
+
+async def test_the_default_limit_refuses_a_200_mb_body(raw_server: str) -> None:
+    async with AsyncServerProxy(f"{raw_server}/huge?mb=200&declared=1") as proxy:
+        with pytest.raises(ResponseTooLarge, match="104857600"):
+            await proxy.ping()
+
+
+async def test_a_slow_server_times_out(raw_server: str) -> None:
+    started = time.monotonic()
+    async with AsyncServerProxy(f"{raw_server}/slow", timeout=0.5) as proxy:
+        with pytest.raises(TimeoutError) as info:
+            await proxy.ping()
+    assert isinstance(info.value, TransportTimeout)
+    assert isinstance(info.value, OSError)
+    assert "timed out after 0.5 s" in str(info.value)
+    assert time.monotonic() - started < 5
+
+
+async def test_a_dripping_server_times_out_despite_progress(raw_server: str) -> None:
+    started = time.monotonic()
+    async with AsyncServerProxy(f"{raw_server}/drip", timeout=1.0) as proxy:
+        with pytest.raises(TransportTimeout):
+            await proxy.ping()
+    assert time.monotonic() - started < 5
+    await _then_good_call(AsyncServerProxy, raw_server)
+
+
+async def test_a_refused_connection_is_a_connect_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens once it is closed
+    async with AsyncServerProxy(f"http://dave:pw123@127.0.0.1:{port}/RPC2") as proxy:
+        with pytest.raises(ConnectionError) as info:
+            await proxy.ping()
+    error = info.value
+    assert isinstance(error, ConnectError)
+    assert isinstance(error, TransportError)
+    assert isinstance(error, OSError)
+    assert isinstance(error, xmlrpc.client.Error)
+    assert f"127.0.0.1:{port}" in str(error)
+    assert "pw123" not in str(error)
+
+
+async def test_an_unresolvable_host_is_a_connect_error() -> None:
+    async with AsyncServerProxy("http://no-such-host.invalid/RPC2", timeout=10) as proxy:
+        with pytest.raises(ConnectError, match="cannot connect"):
+            await proxy.ping()
+
+
+async def test_a_dropped_fresh_connection_is_not_retried(raw_server: str, methods: Methods) -> None:
+    async with AsyncServerProxy(f"{raw_server}/drop") as proxy:
+        with pytest.raises(ConnectError, match="closed the connection"):
+            await proxy.ping()
+    await _then_good_call(AsyncServerProxy, raw_server)
+
+
+@pytest.fixture
+async def stale_keepalive_server() -> AsyncIterator[tuple[str, list[int]]]:
+    """Answers the first request on each connection and keeps it open; on a later request
+    on the same connection it hangs up without replying (a server-side idle timeout)."""
+    served: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        on_this_connection = 0
+        while True:
+            body = await read_request(reader)
+            if body is None:
+                break
+            on_this_connection += 1
+            if on_this_connection > 1:
+                break  # hang up, as if the connection had been idle too long
+            served.append(1)
+            writer.write(http_reply(encode_response(len(served))))
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/RPC2", served
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_stale_pooled_connection_is_retried_once_transparently(
+    stale_keepalive_server: tuple[str, list[int]],
+) -> None:
+    url, served = stale_keepalive_server
+    async with AsyncServerProxy(url) as proxy:
+        assert await proxy.ping() == 1
+        assert await proxy.ping() == 2  # the pooled connection died; a new one answered
+        assert await proxy.ping() == 3
+    assert len(served) == 3
+
+
+@pytest.fixture
+async def tls_server(methods: Methods) -> AsyncIterator[tuple[str, trustme.CA]]:
+    """The correct server over https, with a certificate from a throwaway CA."""
+    ca = trustme.CA()
+    certificate = ca.issue_cert("127.0.0.1", "localhost")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate.configure_cert(context)
+    runner = web.AppRunner(make_app(methods), access_log=None, shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"https://127.0.0.1:{port}/RPC2", ca
+    finally:
+        await runner.cleanup()
+
+
+async def test_https_with_a_trusted_context(tls_server: tuple[str, trustme.CA]) -> None:
+    url, ca = tls_server
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    async with AsyncServerProxy(url, context=context) as proxy:
+        assert await proxy.echo("over tls") == "over tls"
+
+
+async def test_https_with_an_untrusted_certificate_is_refused(
+    tls_server: tuple[str, trustme.CA],
+) -> None:
+    url, _ = tls_server
+    async with AsyncServerProxy(url) as proxy:
+        with pytest.raises(ConnectError, match="certificate"):
+            await proxy.ping()
+
+
+@pytest.fixture
+async def unix_server(
+    methods: Methods, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """The correct server on a unix socket (as supervisord listens by default)."""
+    path = str(tmp_path_factory.mktemp("sock") / "xmlrpc.sock")
+    runner = web.AppRunner(make_app(methods), access_log=None, shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.UnixSite(runner, path)
+    await site.start()
+    try:
+        yield path
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_unix_socket_server(unix_server: str) -> None:
+    async with AsyncServerProxy("http://localhost/RPC2", unix_socket=unix_server) as proxy:
+        results = await asyncio.gather(*(proxy.echo(i) for i in range(50)))
+    assert results == list(range(50))
+
+
+async def test_a_missing_unix_socket_is_a_connect_error(tmp_path: object) -> None:
+    async with AsyncServerProxy("http://localhost/RPC2", unix_socket="/nonexistent.sock") as proxy:
+        with pytest.raises(ConnectError):
+            await proxy.ping()
+
+
+async def test_a_closed_proxy_refuses_calls_clearly(raw_server: str) -> None:
+    proxy = AsyncServerProxy(f"{raw_server}/RPC2")
+    await proxy.aclose()
+    with pytest.raises(TransportError, match="closed"):
+        await proxy.ping()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda p: p.ping(), id="ping"),
+        pytest.param(lambda p: p.echo([1, "two", {"three": 3.0}]), id="echo"),
+    ],
+)
+async def test_errors_never_leak_aiohttp_exceptions(
+    raw_server: str, call: Callable[[AsyncServerProxy], Awaitable[object]]
+) -> None:
+    for path in ("/html", "/malformed", "/truncated", "/dtd", "/drop", "/status/500"):
+        async with AsyncServerProxy(f"{raw_server}{path}", timeout=5) as proxy:
+            with pytest.raises(xmlrpc.client.Error) as info:
+                await call(proxy)
+            assert not isinstance(info.value, aiohttp.ClientError)
+            assert isinstance(info.value, (ResponseError, ProtocolError, TransportError))
+
+
+async def test_entities_without_a_dtd_are_refused(raw_server: str) -> None:
+    # A reply using an entity it never declared: refused, not resolved.
+    assert issubclass(EntitiesForbidden, ResponseError)
+    assert issubclass(MalformedXML, ResponseError)
