@@ -21,6 +21,7 @@ from ._exceptions import (
     TruncatedResponse,
     UnsafeXML,
 )
+from ._multicall import MultiCall, MultiCallError, MultiCallIterator
 from ._proxy import AsyncServerProxy
 from ._transport import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
 from ._types import MAXINT, MININT, Binary, DateTime, Value
@@ -44,6 +45,9 @@ __all__ = [
     "InvalidResponse",
     "Limits",
     "MalformedXML",
+    "MultiCall",
+    "MultiCallError",
+    "MultiCallIterator",
     "ProtocolError",
     "ResponseError",
     "ResponseTooDeep",

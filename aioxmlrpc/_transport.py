@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import gzip
+import io
 import logging
 import re
 import ssl
@@ -76,6 +77,7 @@ DEFAULT_POOL_SIZE = 100
 # other type is given to the parser, which judges the body itself (servers label XML
 # text/xml, application/xml, and sometimes application/octet-stream or nothing).
 _NOT_XML = re.compile(r"\s*(text/html|application/xhtml\+xml|application/json|[^;]*\+json)\b", re.I)
+_MIB = 1 << 20
 # Bodies up to this size are read whole and parsed in one pass.
 _READ_WHOLE = 64 * 1024
 # Decompressed bytes produced per step: what a gzip bomb can make us hold at once.
@@ -292,9 +294,12 @@ class HTTPTransport:
         state: SimpleNamespace,
         verbose: bool,
     ) -> Value:
+        # aiohttp wants a file object above 1 MiB (it warns otherwise); a fresh one each
+        # attempt, so that a retry sends the whole body again.
+        data: bytes | io.BytesIO = body if len(body) <= _MIB else io.BytesIO(body)
         response = await session.post(
             target.url,
-            data=body,
+            data=data,
             headers=headers,
             proxy=self._proxy,
             allow_redirects=False,

@@ -1,0 +1,278 @@
+"""``MultiCall``: many calls in one ``system.multicall`` round trip, awaitable.
+
+Semantics are :class:`xmlrpc.client.MultiCall`'s: record calls by attribute access, send
+them with ``await mc()``, then iterate the results; a failed call's :class:`Fault` is
+raised when its result is reached (the results before it were already yielded), and a
+result that is neither a one-element list nor a fault struct raises ``ValueError``.
+
+Beyond the standard library:
+
+- ``return_exceptions=True`` returns a plain list with the :class:`Fault` (or
+  ``ValueError``) in place of each failed result, as :func:`asyncio.gather` does;
+- ``chunk_size=N`` splits a large batch into requests of at most N calls, sent
+  concurrently (at most ``max_concurrency`` at once) and reassembled in order; a failed
+  request raises :class:`MultiCallError` naming the calls it carried;
+- ``fallback=True`` sends the calls one by one, concurrently, when the server has no
+  ``system.multicall`` (it answers with an HTTP error or a "method not found" fault).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal, overload
+
+from ._exceptions import Error, Fault, InvalidResponse, ProtocolError
+from ._proxy import AsyncServerProxy
+
+__all__ = ["DEFAULT_MULTICALL_CONCURRENCY", "MultiCall", "MultiCallError", "MultiCallIterator"]
+
+#: Requests in flight at once for a chunked or fallen-back batch.
+DEFAULT_MULTICALL_CONCURRENCY = 8
+
+# What servers say when system.multicall does not exist: the XML-RPC introspection
+# spec's code, and the phrases of the common servers (Python, PHP, Apache, xmlrpc-c).
+_NOT_FOUND_CODES = frozenset({-32601, -506})
+_NOT_FOUND_PHRASES = ("not found", "not supported", "unknown method", "no such method")
+
+
+class MultiCallError(Error):
+    """One request of a chunked (or fallen-back) batch failed as a whole.
+
+    Attributes:
+        start: Index of the first call the request carried.
+        stop: Index after the last one.
+        total: Calls in the whole batch.
+    """
+
+    def __init__(self, start: int, stop: int, total: int, cause: BaseException) -> None:
+        """Describe which calls the failed request carried; ``cause`` is chained."""
+        super().__init__(f"calls {start}-{stop - 1} of {total} failed: {cause!r}")
+        self.start = start
+        self.stop = stop
+        self.total = total
+
+    def __str__(self) -> str:
+        """Return the message (``Error.__str__`` would give the repr)."""
+        return str(self.args[0])
+
+
+class MultiCallIterator:
+    """The results of a MultiCall: iterable, indexable, with ``len()``.
+
+    Reaching a failed call raises its :class:`Fault`, as in the standard library.
+    """
+
+    def __init__(self, results: Sequence[Any]) -> None:
+        """Wrap the raw ``system.multicall`` results."""
+        self.results = results
+
+    def __getitem__(self, index: int) -> Any:
+        """Return the result of call ``index``, or raise its Fault."""
+        return _unwrap(self.results[index])
+
+    def __iter__(self) -> Iterator[Any]:
+        """Yield each result in order; a failed call raises its Fault when reached."""
+        for item in self.results:
+            yield _unwrap(item)
+
+    def __len__(self) -> int:
+        """Return the number of calls."""
+        return len(self.results)
+
+    def __repr__(self) -> str:
+        return f"<MultiCallIterator of {len(self.results)} results>"
+
+
+def _unwrap(item: Any) -> Any:
+    # The stdlib's rule, exactly: a struct is a fault, a list holds the value.
+    if type(item) is dict:
+        raise Fault(item["faultCode"], item["faultString"])
+    if type(item) is list:
+        return item[0]
+    raise ValueError("unexpected type in multicall result")
+
+
+def _outcome(item: Any) -> Any:
+    try:
+        return _unwrap(item)
+    except (Fault, ValueError, KeyError, IndexError) as exc:
+        if isinstance(exc, (KeyError, IndexError)):
+            return ValueError("unexpected type in multicall result")
+        return exc
+
+
+class _Recorder:
+    """A method name under a MultiCall: calling it records the call."""
+
+    __slots__ = ("__calls", "__name")
+
+    def __init__(self, calls: list[tuple[str, tuple[Any, ...]]], name: str) -> None:
+        self.__calls = calls
+        self.__name = name
+
+    def __getattr__(self, name: str) -> _Recorder:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _Recorder(self.__calls, f"{self.__name}.{name}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs:
+            raise TypeError(f"{self.__name}() got keyword arguments: XML-RPC has none")
+        self.__calls.append((self.__name, args))
+
+
+class MultiCall:
+    """Record calls on ``proxy``, then send them in one ``system.multicall`` request.
+
+    ::
+
+        multicall = MultiCall(proxy)
+        multicall.ping()
+        multicall.show_type(1)
+        for result in await multicall():
+            print(result)
+    """
+
+    def __init__(self, proxy: AsyncServerProxy) -> None:
+        """Start an empty batch for ``proxy``."""
+        self.__proxy = proxy
+        self.__calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def __getattr__(self, name: str) -> _Recorder:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _Recorder(self.__calls, name)
+
+    def __len__(self) -> int:
+        """Return the number of calls recorded."""
+        return len(self.__calls)
+
+    def __repr__(self) -> str:
+        return f"<MultiCall of {len(self.__calls)} calls for {self.__proxy!r}>"
+
+    @overload
+    async def __call__(
+        self,
+        *,
+        return_exceptions: Literal[False] = False,
+        chunk_size: int | None = None,
+        max_concurrency: int = DEFAULT_MULTICALL_CONCURRENCY,
+        fallback: bool = False,
+    ) -> MultiCallIterator: ...
+
+    @overload
+    async def __call__(
+        self,
+        *,
+        return_exceptions: Literal[True],
+        chunk_size: int | None = None,
+        max_concurrency: int = DEFAULT_MULTICALL_CONCURRENCY,
+        fallback: bool = False,
+    ) -> list[Any]: ...
+
+    async def __call__(
+        self,
+        *,
+        return_exceptions: bool = False,
+        chunk_size: int | None = None,
+        max_concurrency: int = DEFAULT_MULTICALL_CONCURRENCY,
+        fallback: bool = False,
+    ) -> MultiCallIterator | list[Any]:
+        """Send the recorded calls; return their results.
+
+        Args:
+            return_exceptions: Return a list with each failed call's Fault in its place,
+                instead of an iterator that raises it.
+            chunk_size: Send at most this many calls per request, concurrently.
+            max_concurrency: Requests in flight at once when chunking or falling back.
+            fallback: If the server has no ``system.multicall``, make the calls one by one.
+
+        Raises:
+            MultiCallError: A request of a chunked batch failed as a whole.
+            Error: The single request failed (transport, HTTP, or its own fault).
+        """
+        if chunk_size is not None and chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1, not {chunk_size!r}")
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, not {max_concurrency!r}")
+        calls = list(self.__calls)
+        results: list[Any] = []
+        if calls:
+            if chunk_size is None or chunk_size >= len(calls):
+                try:
+                    results = await self.__send(calls)
+                except (Fault, ProtocolError) as exc:
+                    if not (fallback and _lacks_multicall(exc)):
+                        raise
+                    results = await self.__one_by_one(calls, max_concurrency)
+            else:
+                results = await self.__chunked(calls, chunk_size, max_concurrency, fallback)
+        if return_exceptions:
+            return [_outcome(item) for item in results]
+        return MultiCallIterator(results)
+
+    async def __send(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        batch = [{"methodName": name, "params": list(args)} for name, args in calls]
+        results = await self.__proxy.system.multicall(batch)
+        if not isinstance(results, list) or len(results) != len(calls):
+            got = f"{len(results)} results" if isinstance(results, list) else repr(results)[:80]
+            raise InvalidResponse(f"system.multicall returned {got} for {len(calls)} calls")
+        return results
+
+    async def __chunked(
+        self,
+        calls: list[tuple[str, tuple[Any, ...]]],
+        size: int,
+        concurrency: int,
+        fallback: bool,
+    ) -> list[Any]:
+        gate = asyncio.Semaphore(concurrency)
+        total = len(calls)
+
+        async def run(start: int) -> list[Any]:
+            chunk = calls[start : start + size]
+            async with gate:
+                try:
+                    return await self.__send(chunk)
+                except (Fault, ProtocolError) as exc:
+                    if fallback and _lacks_multicall(exc):
+                        return await self.__one_by_one(chunk, concurrency)
+                    raise MultiCallError(start, start + len(chunk), total, exc) from exc
+                except (Error, OSError, ValueError) as exc:
+                    raise MultiCallError(start, start + len(chunk), total, exc) from exc
+
+        tasks = [asyncio.ensure_future(run(start)) for start in range(0, total, size)]
+        try:
+            parts = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return [item for part in parts for item in part]
+
+    async def __one_by_one(
+        self, calls: list[tuple[str, tuple[Any, ...]]], concurrency: int
+    ) -> list[Any]:
+        # The same shapes system.multicall returns: [value] or a fault struct.
+        gate = asyncio.Semaphore(concurrency)
+        proxy = self.__proxy
+
+        async def run(name: str, args: tuple[Any, ...]) -> Any:
+            async with gate:
+                try:
+                    return [await getattr(proxy, name)(*args)]
+                except Fault as fault:
+                    return {"faultCode": fault.faultCode, "faultString": fault.faultString}
+
+        return list(await asyncio.gather(*(run(name, args) for name, args in calls)))
+
+
+def _lacks_multicall(exc: BaseException) -> bool:
+    if isinstance(exc, ProtocolError):
+        return True
+    if isinstance(exc, Fault):
+        text = str(exc.faultString).lower()
+        return exc.faultCode in _NOT_FOUND_CODES or any(p in text for p in _NOT_FOUND_PHRASES)
+    return False
