@@ -13,7 +13,11 @@ Beyond the standard library:
   concurrently (at most ``max_concurrency`` at once) and reassembled in order; a failed
   request raises :class:`MultiCallError` naming the calls it carried;
 - ``fallback=True`` sends the calls one by one, concurrently, when the server has no
-  ``system.multicall`` (it answers with an HTTP error or a "method not found" fault).
+  ``system.multicall`` (it answers with an HTTP error or a "method not found" fault);
+- servers that return bare values instead of one-element lists (supervisord does, its
+  docstring notwithstanding) are read too: when some result is neither a one-element
+  list nor a fault struct, the whole response is taken as bare values. A standard
+  response is read exactly as the standard library reads it.
 """
 
 from __future__ import annotations
@@ -60,21 +64,25 @@ class MultiCallError(Error):
 class MultiCallIterator:
     """The results of a MultiCall: iterable, indexable, with ``len()``.
 
-    Reaching a failed call raises its :class:`Fault`, as in the standard library.
+    Reaching a failed call raises its :class:`Fault`, as in the standard library; so does
+    a result that is neither a one-element list nor a fault struct (``ValueError``),
+    unless ``bare`` says the server returns bare values.
     """
 
-    def __init__(self, results: Sequence[Any]) -> None:
+    def __init__(self, results: Sequence[Any], *, bare: bool = False) -> None:
         """Wrap the raw ``system.multicall`` results."""
         self.results = results
+        self.bare = bare
 
     def __getitem__(self, index: int) -> Any:
         """Return the result of call ``index``, or raise its Fault."""
-        return _unwrap(self.results[index])
+        return _unwrap(self.results[index], self.bare)
 
     def __iter__(self) -> Iterator[Any]:
         """Yield each result in order; a failed call raises its Fault when reached."""
+        bare = self.bare
         for item in self.results:
-            yield _unwrap(item)
+            yield _unwrap(item, bare)
 
     def __len__(self) -> int:
         """Return the number of calls."""
@@ -84,21 +92,29 @@ class MultiCallIterator:
         return f"<MultiCallIterator of {len(self.results)} results>"
 
 
-def _unwrap(item: Any) -> Any:
-    # The stdlib's rule, exactly: a struct is a fault, a list holds the value.
-    if type(item) is dict:
+def _is_fault(item: Any) -> bool:
+    return type(item) is dict and "faultCode" in item and "faultString" in item
+
+
+def _is_standard(item: Any) -> bool:
+    return (type(item) is list and len(item) == 1) or _is_fault(item)
+
+
+def _unwrap(item: Any, bare: bool) -> Any:
+    # The stdlib's rule: a fault struct raises, a one-element list holds the value.
+    if _is_fault(item):
         raise Fault(item["faultCode"], item["faultString"])
+    if bare:
+        return item
     if type(item) is list:
         return item[0]
     raise ValueError("unexpected type in multicall result")
 
 
-def _outcome(item: Any) -> Any:
+def _outcome(item: Any, bare: bool) -> Any:
     try:
-        return _unwrap(item)
-    except (Fault, ValueError, KeyError, IndexError) as exc:
-        if isinstance(exc, (KeyError, IndexError)):
-            return ValueError("unexpected type in multicall result")
+        return _unwrap(item, bare)
+    except (Fault, ValueError) as exc:
         return exc
 
 
@@ -208,9 +224,10 @@ class MultiCall:
                     results = await self.__one_by_one(calls, max_concurrency)
             else:
                 results = await self.__chunked(calls, chunk_size, max_concurrency, fallback)
+        bare = not all(map(_is_standard, results))
         if return_exceptions:
-            return [_outcome(item) for item in results]
-        return MultiCallIterator(results)
+            return [_outcome(item, bare) for item in results]
+        return MultiCallIterator(results, bare=bare)
 
     async def __send(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         batch = [{"methodName": name, "params": list(args)} for name, args in calls]

@@ -102,12 +102,24 @@ async def test_a_multicall_can_be_sent_again(example_server: ExampleServer) -> N
 
 
 async def test_malformed_items_raise_value_error_like_the_stdlib() -> None:
-    results = MultiCallIterator([["ok"], "not a list", {"faultCode": 3, "faultString": "x"}])
-    assert results[0] == "ok"
+    items: Any = [["ok"], "not a list", {"faultCode": 3, "faultString": "x"}, ["a", "b"]]
+    results = MultiCallIterator(items)
+    theirs = xmlrpc.client.MultiCallIterator(items)
+    assert results[0] == theirs[0] == "ok"
+    assert results[3] == theirs[3] == "a"
     with pytest.raises(ValueError, match="unexpected type in multicall result"):
         results[1]
+    with pytest.raises(ValueError, match="unexpected type in multicall result"):
+        theirs[1]
     with pytest.raises(Fault):
         results[2]
+
+
+def test_bare_results_are_read_as_values() -> None:
+    results = MultiCallIterator([{"statecode": 1}, 42, ["x"]], bare=True)
+    assert list(results) == [{"statecode": 1}, 42, ["x"]]
+    with pytest.raises(Fault, match="BAD_NAME"):
+        MultiCallIterator([{"faultCode": 10, "faultString": "BAD_NAME: x"}], bare=True)[0]
 
 
 async def test_proxy_options_apply(example_server: ExampleServer) -> None:

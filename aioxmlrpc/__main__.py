@@ -1,0 +1,7 @@
+"""``python -m aioxmlrpc``: see :mod:`aioxmlrpc._cli`."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())
