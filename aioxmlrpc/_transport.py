@@ -78,6 +78,9 @@ DEFAULT_POOL_SIZE = 100
 # text/xml, application/xml, and sometimes application/octet-stream or nothing).
 _NOT_XML = re.compile(r"\s*(text/html|application/xhtml\+xml|application/json|[^;]*\+json)\b", re.I)
 _MIB = 1 << 20
+# aiohttp would add "Accept: */*"; the stdlib sends no Accept, and verbose output shows
+# exactly the headers sent.
+_SKIP_AUTO_HEADERS = frozenset({"Accept"})
 # Bodies up to this size are read whole and parsed in one pass.
 _READ_WHOLE = 64 * 1024
 # Decompressed bytes produced per step: what a gzip bomb can make us hold at once.
@@ -305,6 +308,7 @@ class HTTPTransport:
             allow_redirects=False,
             trace_request_ctx=state,
             auto_decompress=False,
+            skip_auto_headers=_SKIP_AUTO_HEADERS,
         )
         state.replied = True
         try:
@@ -393,7 +397,8 @@ class HTTPTransport:
         major, minor = response.version or (1, 1)
         version = f"HTTP/{major}.{minor}"
         self._print(f"reply: '{version} {response.status} {response.reason}\\r\\n'", verbose)
-        for name, value in redact_headers(response.headers):
+        raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
+        for name, value in redact_headers(raw):
             self._print(f"header: {name}: {value}", verbose)
 
     def _show_body(self, data: bytes, verbose: bool) -> None:
