@@ -58,6 +58,7 @@ class _Handler(SimpleXMLRPCRequestHandler):
 class _ThreadedServer(socketserver.ThreadingMixIn, SimpleXMLRPCServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 1024  # socketserver's 5 refuses bursts of concurrent clients
 
 
 class ExampleServer:

@@ -68,7 +68,8 @@ logger = logging.getLogger("aioxmlrpc")
 
 #: Seconds a whole call may take, connecting, sending and reading included.
 DEFAULT_TIMEOUT = 30.0
-#: Seconds to establish a connection (TCP and TLS), within the whole call's time.
+#: Seconds to establish a TCP connection, within the whole call's time (waiting for a
+#: free connection from the pool counts only against the whole call's time).
 DEFAULT_CONNECT_TIMEOUT = 10.0
 #: Connections kept open to the server at most (calls beyond wait for one).
 DEFAULT_POOL_SIZE = 100
@@ -450,7 +451,9 @@ def _client_timeout(timeout: float | aiohttp.ClientTimeout | None) -> aiohttp.Cl
         return aiohttp.ClientTimeout(total=None)
     if timeout <= 0:
         raise ValueError(f"timeout must be positive or None, not {timeout!r}")
-    return aiohttp.ClientTimeout(total=timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT))
+    # sock_connect, not connect: aiohttp counts waiting for a free pooled connection in
+    # "connect", and a busy pool is not a dead server (the total bounds the wait anyway).
+    return aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, DEFAULT_CONNECT_TIMEOUT))
 
 
 def _describe_timeout(transport: HTTPTransport) -> str:
