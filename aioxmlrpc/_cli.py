@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     client.add_argument("--unix-socket", help="reach the server through this socket")
     client.add_argument("--verbose", action="store_true", help="print the HTTP exchange")
     client.add_argument("--allow-none", action="store_true", help="send null arguments as <nil/>")
+    client.add_argument(
+        "--allow-i8", action="store_true", help="send integers beyond 32 bits as <i8>"
+    )
 
     call = commands.add_parser(
         "call",
@@ -112,6 +115,7 @@ def _proxy(args: argparse.Namespace) -> AsyncServerProxy:
         args.url,
         verbose=args.verbose,
         allow_none=args.allow_none,
+        allow_i8=args.allow_i8,
         timeout=args.timeout,
         unix_socket=args.unix_socket,
     )
@@ -188,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Fault as fault:
         print(f"Fault {fault.faultCode}: {fault.faultString}", file=sys.stderr)
         return EXIT_FAULT
-    except (Error, OSError, TypeError, ValueError) as exc:
+    except (Error, OSError, TypeError, ValueError, OverflowError) as exc:
         message = redact_url(str(exc)) if "://" in str(exc) else str(exc)
         print(f"error: {type(exc).__name__}: {message}", file=sys.stderr)
         return EXIT_ERROR

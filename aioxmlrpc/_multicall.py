@@ -251,12 +251,13 @@ class MultiCall:
             chunk = calls[start : start + size]
             async with gate:
                 try:
-                    return await self.__send(chunk)
-                except (Fault, ProtocolError) as exc:
-                    if fallback and _lacks_multicall(exc):
+                    try:
+                        return await self.__send(chunk)
+                    except (Fault, ProtocolError) as exc:
+                        if not (fallback and _lacks_multicall(exc)):
+                            raise
                         return await self.__one_by_one(chunk, concurrency)
-                    raise MultiCallError(start, start + len(chunk), total, exc) from exc
-                except (Error, OSError, ValueError) as exc:
+                except Exception as exc:  # any failure: say which calls it covered
                     raise MultiCallError(start, start + len(chunk), total, exc) from exc
 
         tasks = [asyncio.ensure_future(run(start)) for start in range(0, total, size)]
@@ -286,9 +287,13 @@ class MultiCall:
         return list(await asyncio.gather(*(run(name, args) for name, args in calls)))
 
 
+# HTTP statuses that mean "no such method here" (401/403 mean something else entirely).
+_NOT_FOUND_STATUSES = frozenset({400, 404, 405, 500, 501})
+
+
 def _lacks_multicall(exc: BaseException) -> bool:
     if isinstance(exc, ProtocolError):
-        return True
+        return exc.errcode in _NOT_FOUND_STATUSES
     if isinstance(exc, Fault):
         text = str(exc.faultString).lower()
         return exc.faultCode in _NOT_FOUND_CODES or any(p in text for p in _NOT_FOUND_PHRASES)

@@ -127,7 +127,17 @@ class AsyncServerProxy:
                 user_agent=user_agent,
                 gzip_threshold=gzip_threshold,
             )
-        elif headers or context or session or unix_socket or proxy or user_agent:
+        elif (
+            headers
+            or context
+            or session
+            or unix_socket
+            or proxy
+            or user_agent
+            or timeout != DEFAULT_TIMEOUT
+            or pool_size != DEFAULT_POOL_SIZE
+            or gzip_threshold is not None
+        ):
             raise TypeError("pass HTTP options to the transport, not with transport=")
         self.__transport: Transport = transport
         self.__encoding = encoding

@@ -3,18 +3,25 @@
 Every URL that reaches ``repr``, an exception message, a log record or verbose output
 goes through :func:`redact_url` first: ``http://user:secret@host/RPC2`` is shown as
 ``http://user:***@host/RPC2``. Only the password is hidden; the user name helps debugging
-and is rarely the secret.
+and is rarely the secret. Headers shown in verbose output and logs go through
+:func:`redact_headers`: Authorization, cookies, and any header whose name says token,
+secret, password or API key.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = ["REDACTED", "redact_headers", "redact_url"]
 
 REDACTED = "***"
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+# Headers that carry credentials: the standard ones, and the usual custom names.
+_SECRET_HEADER = re.compile(
+    r"(proxy-)?authorization|(set-)?cookie|.*(token|secret|password|passwd|api[-_]?key).*",
+    re.IGNORECASE,
+)
 
 
 def redact_url(url: str) -> str:
@@ -40,7 +47,7 @@ def redact_headers(
     items = headers.items() if isinstance(headers, Mapping) else headers
     shown: list[tuple[str, str]] = []
     for name, value in items:
-        if str(name).lower() in _SECRET_HEADERS:
+        if _SECRET_HEADER.fullmatch(str(name)):
             scheme, _, _ = str(value).partition(" ")
             value = f"{scheme} {REDACTED}" if scheme and scheme != value else REDACTED
         shown.append((str(name), str(value)))

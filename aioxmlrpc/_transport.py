@@ -174,6 +174,13 @@ class HTTPTransport:
         """Store the options; the session is created inside the event loop, on first use."""
         if pool_size < 1:
             raise ValueError(f"pool_size must be at least 1, not {pool_size!r}")
+        if session is not None and (
+            context is not None or unix_socket is not None or pool_size != DEFAULT_POOL_SIZE
+        ):
+            raise TypeError(
+                "context, unix_socket and pool_size configure our own session's connector: "
+                "set them on the aiohttp.ClientSession you pass instead"
+            )
         self._session = session
         self._owns_session = session is None
         self._context = context
@@ -262,13 +269,18 @@ class HTTPTransport:
             headers["Content-Encoding"] = "gzip"
         if verbose or logger.isEnabledFor(logging.DEBUG):
             self._show_request(target, headers, body, verbose)
+        timeout = self._timeout
+        started = asyncio.get_running_loop().time()
         for attempt in (1, 2):
             state = SimpleNamespace(reused=False, replied=False)
             try:
-                return await self._exchange(session, target, headers, body, parser, state, verbose)
+                return await self._exchange(
+                    session, target, headers, body, parser, state, verbose, timeout
+                )
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
                 if attempt == 1 and self._may_retry(exc, state):
                     logger.debug("retrying %s on a new connection: %s", target.display, exc)
+                    timeout = self._remaining(started, target)  # one budget for both tries
                     continue
                 if state.replied:
                     raise TruncatedResponse(
@@ -281,11 +293,22 @@ class HTTPTransport:
                 raise _translate(exc, target, self) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _remaining(self, started: float, target: _Target) -> aiohttp.ClientTimeout:
+        total = self._timeout.total
+        if total is None:
+            return self._timeout
+        left = total - (asyncio.get_running_loop().time() - started)
+        if left <= 0:
+            raise TransportTimeout(f"call to {target.display} timed out after {total:g} s")
+        return aiohttp.ClientTimeout(total=left, sock_connect=self._timeout.sock_connect)
+
     def _may_retry(self, exc: Exception, state: SimpleNamespace) -> bool:
         # Only a pooled connection that gave no reply at all: the request may never have
         # reached the server. Outside sessions cannot tell us about reuse; trust the error.
-        if state.replied:
-            return False
+        if state.replied or isinstance(exc, aiohttp.ClientConnectorError):
+            return False  # a reply came, or no connection was ever made
+        if isinstance(exc, aiohttp.ServerDisconnectedError) and not isinstance(exc.message, str):
+            return False  # part of a reply head arrived: the server had the request
         return bool(state.reused) or not self._owns_session
 
     async def _exchange(
@@ -297,6 +320,7 @@ class HTTPTransport:
         parser: ResponseParser,
         state: SimpleNamespace,
         verbose: bool,
+        timeout: aiohttp.ClientTimeout,
     ) -> Value:
         # aiohttp wants a file object above 1 MiB (it warns otherwise); a fresh one each
         # attempt, so that a retry sends the whole body again.
@@ -308,6 +332,7 @@ class HTTPTransport:
             proxy=self._proxy,
             allow_redirects=False,
             trace_request_ctx=state,
+            timeout=timeout,
             auto_decompress=False,
             skip_auto_headers=_SKIP_AUTO_HEADERS,
         )
@@ -475,6 +500,8 @@ def _translate(exc: BaseException, target: _Target, transport: HTTPTransport) ->
     if isinstance(exc, aiohttp.ClientConnectorError):
         return ConnectError(f"cannot connect to {where}: {_reason(exc)}")
     if isinstance(exc, aiohttp.ServerDisconnectedError):
+        if not isinstance(exc.message, str):
+            return ConnectError(f"{where} closed the connection in the middle of its reply")
         return ConnectError(f"{where} closed the connection without replying")
     if isinstance(exc, aiohttp.ClientOSError):
         return ConnectError(f"connection to {where} failed: {_reason(exc)}")

@@ -40,7 +40,8 @@ class ServerProxy(AsyncServerProxy):
         use_builtin_types: Return base64 as ``bytes`` and dates as ``datetime``.
         auth: ``(user, password)`` or an :class:`aiohttp.BasicAuth`, for basic auth.
         headers: Extra HTTP headers.
-        context: An :class:`ssl.SSLContext`, or ``False`` to skip TLS verification.
+        context: An :class:`ssl.SSLContext`, a CA bundle path, ``True`` (verify, the
+            default) or ``False`` (skip TLS verification), as httpx's ``verify`` took.
         timeout: Seconds per call (default 5, as in 0.x).
         session: An :class:`aiohttp.ClientSession` to use; it is never closed for you.
         **options: Any further :class:`~aioxmlrpc.AsyncServerProxy` keyword option.
@@ -57,7 +58,7 @@ class ServerProxy(AsyncServerProxy):
         auth: tuple[str, str] | aiohttp.BasicAuth | None = None,
         *,
         headers: Mapping[str, str] | None = None,
-        context: ssl.SSLContext | bool | None = None,
+        context: ssl.SSLContext | bool | str | None = None,
         timeout: float | None = 5.0,
         session: Any = None,
         **options: Any,
@@ -72,10 +73,12 @@ class ServerProxy(AsyncServerProxy):
         if auth is not None:
             basic = auth if isinstance(auth, aiohttp.BasicAuth) else aiohttp.BasicAuth(*auth)
             extra["Authorization"] = basic.encode()
-        if context is False:
+        if context is False:  # httpx's verify=False
             context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
+        elif isinstance(context, str):  # httpx's verify="/path/to/ca.pem"
+            context = ssl.create_default_context(cafile=context)
         super().__init__(
             uri,
             None,

@@ -135,3 +135,14 @@ def test_serve_example_serves_until_stopped() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def test_big_integers_exit_2_or_go_as_i8(
+    example_server: ExampleServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["call", example_server.url, "show_type", "9999999999"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: OverflowError: int exceeds XML-RPC limits")
+    # Sent as <i8>; the stdlib server reads it, then cannot send it back: its Fault.
+    assert main(["call", "--allow-i8", example_server.url, "show_type", "9999999999"]) == 1
+    assert "int exceeds XML-RPC limits" in capsys.readouterr().err

@@ -162,15 +162,21 @@ class Parser:
             return
         self._received += size
         if self._max_bytes is not None and self._received > self._max_bytes:
-            raise ResponseTooLarge(f"response exceeds {_format_size(self._max_bytes)} (max_bytes)")
+            raise ResponseTooLarge(
+                f"response exceeds {_format_size(self._max_bytes)} "
+                "(max_response_size; Limits.max_bytes in the codec)"
+            )
         if self._decoder is None:
             raise RuntimeError("feed() after feed_text()")
         decode = self._decoder.decode
-        if size <= _SLICE:
-            self._push(decode(data))
-        else:
-            for start in range(0, size, _SLICE):
-                self._push(decode(data[start : start + _SLICE]))
+        try:
+            if size <= _SLICE:
+                self._push(decode(data))
+            else:
+                for start in range(0, size, _SLICE):
+                    self._push(decode(data[start : start + _SLICE]))
+        except MalformedXML as exc:
+            self._locate_decoding_error(exc)
 
     def feed_whole(self, data: bytes) -> None:
         """Read a whole document and finish it: :meth:`feed` then :meth:`close`, faster.
@@ -186,11 +192,18 @@ class Parser:
             raise RuntimeError("feed() after close()")
         self._received += len(data)
         if self._max_bytes is not None and self._received > self._max_bytes:
-            raise ResponseTooLarge(f"response exceeds {_format_size(self._max_bytes)} (max_bytes)")
+            raise ResponseTooLarge(
+                f"response exceeds {_format_size(self._max_bytes)} "
+                "(max_response_size; Limits.max_bytes in the codec)"
+            )
         if self._decoder is None:
             raise RuntimeError("feed() after feed_text()")
         self.closed = True
-        self._finish(self._decoder.decode(data, final=True))
+        try:
+            text = self._decoder.decode(data, final=True)
+        except MalformedXML as exc:
+            self._locate_decoding_error(exc)
+        self._finish(text)
 
     def feed_text(self, text: str) -> None:
         """Read the next piece of a document that is already text.
@@ -201,6 +214,8 @@ class Parser:
             raise RuntimeError("feed_text() after close()")
         self._decoder = None  # text from now on
         self._received += len(text)
+        if self._max_bytes is not None and self._received > self._max_bytes:
+            raise ResponseTooLarge(f"document exceeds {_format_size(self._max_bytes)} (max_bytes)")
         self._push(text)
 
     def close(self) -> None:
@@ -213,7 +228,11 @@ class Parser:
         if self.closed:
             return
         self.closed = True
-        self._finish(self._decoder.decode(b"", final=True) if self._decoder else "")
+        try:
+            tail = self._decoder.decode(b"", final=True) if self._decoder else ""
+        except MalformedXML as exc:
+            self._locate_decoding_error(exc)
+        self._finish(tail)
 
     def _finish(self, tail: str) -> None:
         pending = self._pending
@@ -258,7 +277,9 @@ class Parser:
         """Read ``buf`` as far as it is complete; return the rest."""
         if self._prolog:
             if self._decoder is not None and self._decoder.declaration_done:
-                self._prolog = False  # read from the bytes already
+                self._prolog = False  # read from the bytes already: count its characters
+                declaration = self._decoder.declaration
+                self._line, self._column = position(declaration, len(declaration), 1, 0)
             else:
                 decided, buf = strip_declaration(buf, final)
                 if not decided:
@@ -435,6 +456,16 @@ class Parser:
         return current
 
     # -- errors -----------------------------------------------------------------------
+
+    def _locate_decoding_error(self, exc: MalformedXML) -> NoReturn:
+        """Re-raise a decoding error with the line and column of the bad byte."""
+        prefix = getattr(exc, "valid_prefix", None)
+        if prefix is None:
+            raise exc
+        before = "".join(self._pending) + prefix
+        if self._prolog and self._decoder is not None:
+            before = self._decoder.declaration + before  # not counted yet
+        self._fail_at(before, len(before), MalformedXML, str(exc))
 
     def _fail_at(self, text: str, index: int, cls: type[MalformedXML], message: str) -> NoReturn:
         line, column = position(text, index, self._line, self._column)

@@ -203,6 +203,7 @@ class TextDecoder:
         self._head = b""
         self._decoder: codecs.IncrementalDecoder | None = None
         self.declaration_done = False
+        self.declaration = ""  # the declaration read from the bytes, for positions
 
     def decode(self, data: bytes, final: bool = False) -> str:
         """Decode the next bytes (``final`` on the last call).
@@ -227,7 +228,10 @@ class TextDecoder:
                 data = head[start:] if start else head
             return decoder.decode(data, final)
         except UnicodeDecodeError as exc:
-            raise MalformedXML(f"not well-formed (invalid token): {exc.reason}") from None
+            error = MalformedXML("not well-formed (invalid token)")
+            # Where in these bytes: the parser turns it into a line and column.
+            error.valid_prefix = bytes(exc.object[: exc.start]).decode(exc.encoding, "replace")  # type: ignore[attr-defined]
+            raise error from None
 
     def _choose(self, head: bytes, final: bool) -> tuple[str, int] | None:
         """Return (codec, bytes to skip), or None until enough bytes have arrived."""
@@ -251,6 +255,7 @@ class TextDecoder:
                 return "utf-8", start  # the parser reports the bad declaration
             return None
         self.declaration_done = True
+        self.declaration = match.group().decode("ascii")
         name = match.group(1) or match.group(2)
         codec = _codec_for(name.decode("ascii")) if name else "utf-8"
         if start and codec != "utf-8":

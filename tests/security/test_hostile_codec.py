@@ -881,7 +881,9 @@ def test_max_bytes_accepts_a_body_of_exactly_that_size() -> None:
 def test_max_bytes_refuses_one_byte_more_from_feed_not_close() -> None:
     body = padded_response(1001)
     parser = ResponseParser(limits=Limits(max_bytes=1000))
-    with pytest.raises(ResponseTooLarge, match=r"exceeds 1000 bytes \(max_bytes\)"):
+    with pytest.raises(
+        ResponseTooLarge, match=r"exceeds 1000 bytes \(max_response_size; Limits.max_bytes"
+    ):
         parser.feed(body)
 
 
