@@ -24,20 +24,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import gzip
 import io
 import logging
 import re
 import ssl
 import sys
+import weakref
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Protocol, TextIO
 from urllib.parse import unquote_to_bytes, urlsplit, urlunsplit
 
 import aiohttp
+from aiohttp.client_reqrep import ClientRequest
+from aiohttp.connector import Connection
+from aiohttp.tracing import Trace
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -105,6 +109,57 @@ class Transport(Protocol):
     async def aclose(self) -> None:
         """Release what the transport holds; calling it again does nothing."""
         ...
+
+
+class _Attempt:
+    """What one try of a call learned: was its connection pooled, did a reply start."""
+
+    __slots__ = ("replied", "reused")
+
+    def __init__(self) -> None:
+        self.reused = False
+        self.replied = False
+
+
+# The try in progress, for the connector to mark (it runs inside the caller's task).
+_ATTEMPT: contextvars.ContextVar[_Attempt | None] = contextvars.ContextVar(
+    "aioxmlrpc_attempt", default=None
+)
+
+
+class _ReuseAware:
+    """Connector mixin: tells the try in progress whether its connection served before.
+
+    ``connect()`` is aiohttp's public connector hook; a weak set remembers the
+    connections already handed out. Cheaper than aiohttp's tracing, which costs every
+    call a dozen signal coroutines.
+    """
+
+    _served: weakref.WeakSet[object]
+
+    async def connect(
+        self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
+    ) -> Connection:
+        connection: Connection = await super().connect(req, traces, timeout)  # type: ignore[misc]
+        protocol = connection.protocol
+        attempt = _ATTEMPT.get()
+        if attempt is not None and protocol is not None:
+            attempt.reused = protocol in self._served
+        if protocol is not None:
+            self._served.add(protocol)
+        return connection
+
+
+class _TCPConnector(_ReuseAware, aiohttp.TCPConnector):
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self._served = weakref.WeakSet()
+
+
+class _UnixConnector(_ReuseAware, aiohttp.UnixConnector):
+    def __init__(self, path: str, **options: object) -> None:
+        super().__init__(path, **options)  # type: ignore[arg-type]
+        self._served = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -228,17 +283,12 @@ class HTTPTransport:
             raise TransportError("the transport is closed")
         connector: aiohttp.BaseConnector
         if self._unix_socket is not None:
-            connector = aiohttp.UnixConnector(path=self._unix_socket, limit=self._pool_size)
+            connector = _UnixConnector(self._unix_socket, limit=self._pool_size)
         else:
             ssl_option: ssl.SSLContext | bool = self._context if self._context else True
-            connector = aiohttp.TCPConnector(limit=self._pool_size, ssl=ssl_option)
-        tracing = aiohttp.TraceConfig()
-        tracing.on_connection_reuseconn.append(_mark_reused)
+            connector = _TCPConnector(limit=self._pool_size, ssl=ssl_option)
         self._session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=self._timeout,
-            auto_decompress=False,
-            trace_configs=[tracing],
+            connector=connector, timeout=self._timeout, auto_decompress=False
         )
         return self._session
 
@@ -272,7 +322,8 @@ class HTTPTransport:
         timeout = self._timeout
         started = asyncio.get_running_loop().time()
         for attempt in (1, 2):
-            state = SimpleNamespace(reused=False, replied=False)
+            state = _Attempt()
+            _ATTEMPT.set(state)
             try:
                 return await self._exchange(
                     session, target, headers, body, parser, state, verbose, timeout
@@ -302,7 +353,7 @@ class HTTPTransport:
             raise TransportTimeout(f"call to {target.display} timed out after {total:g} s")
         return aiohttp.ClientTimeout(total=left, sock_connect=self._timeout.sock_connect)
 
-    def _may_retry(self, exc: Exception, state: SimpleNamespace) -> bool:
+    def _may_retry(self, exc: Exception, state: _Attempt) -> bool:
         # Only a pooled connection that gave no reply at all: the request may never have
         # reached the server. Outside sessions cannot tell us about reuse; trust the error.
         if state.replied or isinstance(exc, aiohttp.ClientConnectorError):
@@ -318,7 +369,7 @@ class HTTPTransport:
         headers: CIMultiDict[str],
         body: bytes,
         parser: ResponseParser,
-        state: SimpleNamespace,
+        state: _Attempt,
         verbose: bool,
         timeout: aiohttp.ClientTimeout,
     ) -> Value:
@@ -331,7 +382,6 @@ class HTTPTransport:
             headers=headers,
             proxy=self._proxy,
             allow_redirects=False,
-            trace_request_ctx=state,
             timeout=timeout,
             auto_decompress=False,
             skip_auto_headers=_SKIP_AUTO_HEADERS,
@@ -429,14 +479,6 @@ class HTTPTransport:
 
     def _show_body(self, data: bytes, verbose: bool) -> None:
         self._print(f"body: {data!r}", verbose)
-
-
-async def _mark_reused(
-    session: aiohttp.ClientSession, context: SimpleNamespace, params: object
-) -> None:
-    request_state = context.trace_request_ctx
-    if request_state is not None:
-        request_state.reused = True
 
 
 class _Inflater:

@@ -134,7 +134,7 @@ class ResponseParser:
         limits: Size and nesting bounds (default :class:`Limits`).
     """
 
-    __slots__ = ("_parser", "limits")
+    __slots__ = ("_options", "_parser", "limits")
 
     def __init__(
         self,
@@ -145,17 +145,25 @@ class ResponseParser:
     ) -> None:
         """Prepare to parse one response."""
         self.limits = limits or _DEFAULT_LIMITS
-        self._parser = _Parser(
-            "methodResponse",
-            use_datetime=use_datetime,
-            use_builtin_types=use_builtin_types,
-            limits=self.limits,
-        )
+        self._options = (use_datetime, use_builtin_types)
+        self._parser: _Parser | None = None  # made on first use: a cached reply needs none
+
+    def _engine(self) -> _Parser:
+        parser = self._parser
+        if parser is None:
+            use_datetime, use_builtin_types = self._options
+            parser = self._parser = _Parser(
+                "methodResponse",
+                use_datetime=use_datetime,
+                use_builtin_types=use_builtin_types,
+                limits=self.limits,
+            )
+        return parser
 
     @property
     def bytes_received(self) -> int:
         """How many bytes have been fed so far."""
-        return self._parser.bytes_received
+        return self._parser.bytes_received if self._parser else 0
 
     def feed(self, data: bytes) -> None:
         """Parse the next piece of the body.
@@ -163,29 +171,64 @@ class ResponseParser:
         Raises:
             ResponseError: A subclass saying what is wrong; the parser is then unusable.
         """
-        self._parser.feed(data)
+        self._engine().feed(data)
 
     def close(self, data: bytes = b"") -> Value:
         """Finish the body, given its last piece if any, and return its value.
 
         A body known whole at once is best passed here directly (``close(body)``): it is
-        then read in a single pass.
+        then read in a single pass, and small replies seen before (the ``True`` of a
+        ping, an ``"OK"``) are answered from a cache.
 
         Raises:
             Fault: The response is a fault.
             TruncatedResponse: The body is empty or ended early.
             ResponseError: Another subclass for any other problem.
         """
-        parser = self._parser
+        if data and self._parser is None and len(data) <= _SMALL_REPLY:
+            known = _SMALL_REPLIES.get(data, _MISSING)
+            if known is not _MISSING and (self.limits.max_bytes or len(data)) >= len(data):
+                return _replay(known)  # type: ignore[arg-type]
+        parser = self._engine()
         if data:
             if parser.bytes_received:
                 parser.feed(data)
                 parser.close()
             else:
                 parser.feed_whole(data)
+                if len(data) <= _SMALL_REPLY:
+                    return _remember(data, parser)
         else:
             parser.close()
         return parser.result()
+
+
+# Small replies that parse to an immutable scalar or a fault, keyed by their exact bytes:
+# health checks and status calls return the same few bytes again and again. Bounded, and
+# options do not matter for these types.
+_SMALL_REPLY = 512
+_MISSING = object()
+_MAX_SMALL_REPLIES = 256
+_SMALL_REPLIES: dict[bytes, Value | Fault] = {}
+_IMMUTABLE = (bool, int, float, str, type(None))
+
+
+def _remember(data: bytes, parser: _Parser) -> Value:
+    try:
+        value = parser.result()
+    except Fault as fault:
+        if len(_SMALL_REPLIES) < _MAX_SMALL_REPLIES:
+            _SMALL_REPLIES[data] = Fault(fault.faultCode, fault.faultString)
+        raise
+    if type(value) in _IMMUTABLE and len(_SMALL_REPLIES) < _MAX_SMALL_REPLIES:
+        _SMALL_REPLIES[data] = value
+    return value
+
+
+def _replay(known: Value | Fault) -> Value:
+    if isinstance(known, Fault):
+        raise Fault(known.faultCode, known.faultString)  # a fresh one: no shared traceback
+    return known
 
 
 class RequestParser:
