@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Literal, overload
 
 from ._exceptions import Error, Fault, InvalidResponse, ProtocolError
-from ._proxy import AsyncServerProxy
+from ._proxy import AsyncServerProxy, send_multicall
 
 __all__ = ["DEFAULT_MULTICALL_CONCURRENCY", "MultiCall", "MultiCallError", "MultiCallIterator"]
 
@@ -102,12 +102,12 @@ def _is_standard(item: Any) -> bool:
 
 def _unwrap(item: Any, bare: bool) -> Any:
     # The stdlib's rule: a fault struct raises, a one-element list holds the value.
-    if _is_fault(item):
+    if type(item) is list and not bare:
+        return item[0]  # the common case first: a list is never a fault
+    if type(item) is dict and "faultCode" in item and "faultString" in item:
         raise Fault(item["faultCode"], item["faultString"])
     if bare:
         return item
-    if type(item) is list:
-        return item[0]
     raise ValueError("unexpected type in multicall result")
 
 
@@ -158,7 +158,11 @@ class MultiCall:
     def __getattr__(self, name: str) -> _Recorder:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        return _Recorder(self.__calls, name)
+        recorder = _Recorder(self.__calls, name)
+        # Kept on the instance: the next mc.<name> is a plain attribute lookup, which
+        # matters when thousands of calls are recorded.
+        setattr(self, name, recorder)
+        return recorder
 
     def __len__(self) -> int:
         """Return the number of calls recorded."""
@@ -230,8 +234,7 @@ class MultiCall:
         return MultiCallIterator(results, bare=bare)
 
     async def __send(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
-        batch = [{"methodName": name, "params": list(args)} for name, args in calls]
-        results = await self.__proxy.system.multicall(batch)
+        results = await send_multicall(self.__proxy, calls)
         if not isinstance(results, list) or len(results) != len(calls):
             got = f"{len(results)} results" if isinstance(results, list) else repr(results)[:80]
             raise InvalidResponse(f"system.multicall returned {got} for {len(calls)} calls")

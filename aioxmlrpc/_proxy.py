@@ -17,9 +17,10 @@ import aiohttp
 
 from ._transport import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport, parse_uri
 from .codec import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RESPONSE_BYTES, Limits, ResponseParser
+from .codec import encode_multicall as _encode_multicall
 from .codec import encode_request as _encode_request
 
-__all__ = ["AsyncServerProxy"]
+__all__ = ["AsyncServerProxy", "send_multicall"]
 
 # A call's result is typed Any, as json.loads' is: its shape is the server's to decide,
 # and a union would force a cast on every use. The codec's parsers return Value.
@@ -156,6 +157,18 @@ class AsyncServerProxy:
             allow_none=self.__allow_none,
             allow_i8=self.__allow_i8,
         )
+        return await self.__send(body)
+
+    async def __multicall(self, calls: list[tuple[str, tuple[Any, ...]]]) -> Any:
+        body = _encode_multicall(
+            calls,
+            encoding=self.__encoding,
+            allow_none=self.__allow_none,
+            allow_i8=self.__allow_i8,
+        )
+        return await self.__send(body)
+
+    async def __send(self, body: bytes) -> Any:
         parser = ResponseParser(
             use_datetime=self.__use_datetime,
             use_builtin_types=self.__use_builtin_types,
@@ -199,3 +212,12 @@ class AsyncServerProxy:
         return f"<{type(self).__name__} for {self.__display}>"
 
     __str__ = __repr__
+
+
+async def send_multicall(proxy: AsyncServerProxy, calls: list[tuple[str, tuple[Any, ...]]]) -> Any:
+    """Send ``system.multicall`` for ``(name, params)`` pairs with ``proxy``'s options.
+
+    For :class:`~aioxmlrpc.MultiCall`: the request is marshalled directly from the pairs.
+    (A module function, so that no proxy attribute can shadow a remote method.)
+    """
+    return await proxy._AsyncServerProxy__multicall(calls)

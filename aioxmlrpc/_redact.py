@@ -47,8 +47,11 @@ def redact_headers(
     items = headers.items() if isinstance(headers, Mapping) else headers
     shown: list[tuple[str, str]] = []
     for name, value in items:
-        if _SECRET_HEADER.fullmatch(str(name)):
-            scheme, _, _ = str(value).partition(" ")
-            value = f"{scheme} {REDACTED}" if scheme and scheme != value else REDACTED
-        shown.append((str(name), str(value)))
+        name, value = str(name), str(value)
+        if _SECRET_HEADER.fullmatch(name):
+            # Keep the scheme of an Authorization value ("Basic ***"); nothing else.
+            scheme, space, _ = value.partition(" ")
+            keep = space and "authorization" in name.lower() and "=" not in scheme
+            value = f"{scheme} {REDACTED}" if keep else REDACTED
+        shown.append((name, value))
     return shown

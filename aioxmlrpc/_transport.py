@@ -351,7 +351,14 @@ class HTTPTransport:
         left = total - (asyncio.get_running_loop().time() - started)
         if left <= 0:
             raise TransportTimeout(f"call to {target.display} timed out after {total:g} s")
-        return aiohttp.ClientTimeout(total=left, sock_connect=self._timeout.sock_connect)
+        timeout = self._timeout  # the caller's other settings (sock_read...) stay as given
+        return aiohttp.ClientTimeout(
+            total=left,
+            connect=timeout.connect,
+            sock_read=timeout.sock_read,
+            sock_connect=timeout.sock_connect,
+            ceil_threshold=timeout.ceil_threshold,
+        )
 
     def _may_retry(self, exc: Exception, state: _Attempt) -> bool:
         # Only a pooled connection that gave no reply at all: the request may never have

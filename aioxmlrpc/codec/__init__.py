@@ -18,7 +18,7 @@ are drop-in replacements for the :mod:`xmlrpc.client` functions of the same name
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from .._exceptions import Fault
 from .._types import Value
@@ -27,6 +27,7 @@ from ._marshal import check_name as _check_name
 from ._marshal import encode as _encode
 from ._marshal import escape as _escape
 from ._marshal import marshal_fault as _marshal_fault
+from ._marshal import marshal_multicall as _marshal_multicall
 from ._marshal import marshal_params as _marshal_params
 from ._marshal import xml_header as _xml_header
 from ._parse import Parser as _Parser
@@ -43,6 +44,7 @@ __all__ = [
     "ResponseParser",
     "dumps",
     "encode_fault",
+    "encode_multicall",
     "encode_request",
     "encode_response",
     "loads",
@@ -95,6 +97,23 @@ def encode_request(
     )
     text = _call_text(method_name, body, encoding)
     return _encode(text, encoding)
+
+
+def encode_multicall(
+    calls: Sequence[tuple[str, Sequence[object]]],
+    *,
+    encoding: str | None = None,
+    allow_none: bool = False,
+    allow_i8: bool = False,
+) -> bytes:
+    """Return the ``system.multicall`` request for ``(method_name, params)`` pairs.
+
+    The same bytes as ``encode_request("system.multicall", ([{"methodName": name,
+    "params": list(params)}, ...],))``, made faster. Options and errors are those of
+    :func:`encode_request`.
+    """
+    body = _marshal_multicall(calls, allow_none=allow_none, allow_i8=allow_i8)
+    return _encode(_call_text("system.multicall", body, encoding), encoding)
 
 
 def encode_response(

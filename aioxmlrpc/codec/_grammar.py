@@ -68,8 +68,9 @@ __all__ = ["DYNAMIC", "Plan", "QuotedMarkup", "State", "compile_plan", "initial_
 #: Kinds whose text is content (kept), rather than insignificant whitespace.
 _CONTENT = frozenset({VALUE, SCALAR, NAME, METHOD_NAME})
 
-# Plan kinds: the first five are the hot, single-action plans.
-P_LIST, P_DICT, P_LIST_STR, P_DICT_STR, P_KEY, P_OPS = range(6)
+# Plan kinds: the first six are the hot plans; P_NEXT ends a container that sits in a
+# list and opens the next one (array of structs, multicall results): emit, close, open.
+P_LIST, P_DICT, P_LIST_STR, P_DICT_STR, P_KEY, P_NEXT, P_OPS = range(7)
 
 # Operations of a P_OPS plan; each is a tuple (opcode, *operands).
 O_BLANK, O_EMIT, O_KEY, O_NAME, O_OPEN, O_CLOSE, O_FAULT, O_ROOT = range(8)
@@ -345,7 +346,17 @@ def compile_plan(state: State, run: str, max_depth: int) -> Plan:
 
 
 def _fuse(ops: list[Op], nxt: State, prefix: str) -> Plan:
-    """Turn the commonest one-operation plans into their fast kinds."""
+    """Turn the commonest plans into their fast kinds."""
+    if (
+        len(ops) == 3
+        and ops[0][0] == O_EMIT
+        and ops[0][2] is DYNAMIC
+        and ops[1] == (O_CLOSE, False)
+        and ops[2][0] == O_OPEN
+    ):
+        # (type code, emit into a dict?, open a dict?, depth of the new container)
+        operand = (ops[0][1], ops[0][3], ops[2][1], ops[2][2])
+        return (P_NEXT, operand, nxt.plans, prefix, nxt)
     if len(ops) == 1:
         op = ops[0]
         if op[0] == O_EMIT and op[2] is DYNAMIC:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime
 import re
 from binascii import b2a_base64
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NoReturn
 from xmlrpc.client import Binary, DateTime, Fault
 
@@ -46,6 +46,7 @@ __all__ = [
     "encode",
     "escape",
     "marshal_fault",
+    "marshal_multicall",
     "marshal_params",
     "xml_header",
 ]
@@ -322,6 +323,53 @@ def marshal_params(params: Iterable[object], *, allow_none: bool, allow_i8: bool
     if strings:
         _check_strings(strings, params)
     return "".join(out)
+
+
+def marshal_multicall(
+    calls: Sequence[tuple[str, Sequence[object]]], *, allow_none: bool, allow_i8: bool
+) -> str:
+    """Return the ``<params>`` of a ``system.multicall`` request for ``(name, args)`` pairs.
+
+    The text is what marshalling ``[{"methodName": name, "params": list(args)}, ...]``
+    writes, built directly: one formatted string per call, and calls without arguments
+    (the common case) reused within the batch.
+    """
+    out = ["<params>\n<param>\n<value><array><data>\n"]
+    append = out.append
+    strings: list[str] = []
+    dump = _writer(out, strings, allow_none, allow_i8)
+    bare: dict[str, str] = {}
+    try:
+        for name, args in calls:
+            if not args and name in bare:
+                append(bare[name])
+                continue
+            if type(name) is not str:
+                raise TypeError(f"method name must be a str, not {type(name).__name__}")
+            strings.append(name)
+            shown = escape(name) if ("&" in name or "<" in name or ">" in name) else name
+            head = (
+                "<value><struct>\n<member>\n<name>methodName</name>\n"
+                f"<value><string>{shown}</string></value>\n</member>\n"
+                "<member>\n<name>params</name>\n<value><array><data>\n"
+            )
+            if not args:
+                text = bare[name] = f"{head}{_MULTICALL_TAIL}"
+                append(text)
+                continue
+            append(head)
+            for arg in args:
+                dump(arg)
+            append(_MULTICALL_TAIL)
+    except RecursionError:
+        raise ValueError("value nests too deeply to marshal") from None
+    append("</data></array></value>\n</param>\n</params>\n")
+    if strings:
+        _check_strings(strings, calls)
+    return "".join(out)
+
+
+_MULTICALL_TAIL = "</data></array></value>\n</member>\n</struct></value>\n"
 
 
 def marshal_fault(fault: Fault) -> str:

@@ -48,6 +48,7 @@ from ._grammar import (
     P_KEY,
     P_LIST,
     P_LIST_STR,
+    P_NEXT,
     QuotedMarkup,
     State,
     compile_plan,
@@ -371,6 +372,7 @@ class Parser:
         key = self._key
         text = self._text
         max_depth = self._max_depth
+        containers = self._containers
         run = ""
         operand: Any = None
         try:
@@ -391,6 +393,18 @@ class Parser:
                     current.append(text)
                 elif kind == P_DICT_STR:
                     current[key] = text
+                elif kind == P_NEXT:
+                    code, into_dict, new_dict, depth = operand
+                    if into_dict:
+                        current[key] = convert[code](text)
+                    else:
+                        current.append(convert[code](text))
+                    containers[-1][0].append(current)  # close: into its list parent
+                    if depth > max_depth:
+                        raise ResponseTooDeep(
+                            f"arrays and structs nest deeper than {max_depth} (max_depth)"
+                        )
+                    current = {} if new_dict else []  # open the next; same parent
                 else:
                     self._key = key
                     current = self._operate(operand, text, current)

@@ -105,10 +105,6 @@ def parse_datetime(text: str) -> datetime.datetime:
     )
 
 
-def _boolean(text: str) -> bool:
-    return _BOOLEANS[text]
-
-
 def _nil(text: str) -> None:
     if text.strip(" \t\n"):
         raise ValueError("<nil/> must be empty")
@@ -129,7 +125,7 @@ def converters(use_datetime: bool, use_builtin_types: bool) -> tuple[Converter, 
     table: list[Converter] = [str] * 8
     table[INT] = int
     table[DOUBLE] = float
-    table[BOOLEAN] = _boolean
+    table[BOOLEAN] = _BOOLEANS.__getitem__  # exactly "0" or "1"; KeyError otherwise
     table[STRING] = str
     table[BASE64] = a2b_base64 if use_builtin_types else _binary
     table[DATETIME] = parse_datetime if (use_datetime or use_builtin_types) else _date_time

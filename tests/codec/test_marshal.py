@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from aioxmlrpc import Binary, DateTime, Fault
 from aioxmlrpc.codec import (
     dumps,
     encode_fault,
+    encode_multicall,
     encode_request,
     encode_response,
     loads,
@@ -290,3 +292,29 @@ def test_long_arrays_marshal_like_the_stdlib(items: list[object]) -> None:
 def test_long_arrays_are_checked_for_forbidden_characters() -> None:
     with pytest.raises(ValueError, match="at index 3"):
         dumps((["ok"] * 20 + ["bad\x00"],))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["ping", "a.b", "x&y<z>"]),
+            st.lists(values(allow_none=True), max_size=3),
+        ),
+        max_size=8,
+    )
+)
+def test_multicall_requests_match_the_generic_encoding(
+    calls: list[tuple[str, list[object]]],
+) -> None:
+    pairs = [(name, tuple(args)) for name, args in calls]
+    generic = encode_request(
+        "system.multicall",
+        ([{"methodName": name, "params": list(args)} for name, args in pairs],),
+        allow_none=True,
+    )
+    assert encode_multicall(pairs, allow_none=True) == generic
+
+
+def test_multicall_requests_refuse_characters_xml_cannot_carry() -> None:
+    with pytest.raises(ValueError, match="at index 2"):
+        encode_multicall([("ping", ()), ("echo", ("ab\x00",))])
