@@ -127,7 +127,7 @@ def main() -> int:
     if args.serve:
         asyncio.run(serve())
         return 0
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+    server = subprocess.Popen(
         [sys.executable, __file__, "--serve"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
