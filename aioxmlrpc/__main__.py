@@ -4,4 +4,4 @@ import sys
 
 from ._cli import main
 
-sys.exit(main())
+sys.exit(main())  # pragma: no cover - run as a process by the tests

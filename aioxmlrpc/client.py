@@ -16,6 +16,7 @@ instead of all becoming ``ProtocolError``. See the migration guide in the docs.
 
 from __future__ import annotations
 
+import base64
 import ssl
 from collections.abc import Mapping
 from typing import Any
@@ -70,9 +71,12 @@ class ServerProxy(AsyncServerProxy):
                 f"(got {type(session).__module__}.{type(session).__name__})"
             )
         extra = dict(headers or {})
-        if auth is not None:
-            basic = auth if isinstance(auth, aiohttp.BasicAuth) else aiohttp.BasicAuth(*auth)
-            extra["Authorization"] = basic.encode()
+        if isinstance(auth, aiohttp.BasicAuth):  # a named tuple itself: test it first
+            extra["Authorization"] = auth.encode()
+        elif auth is not None:
+            user, password = auth
+            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+            extra["Authorization"] = f"Basic {token}"
         if context is False:  # httpx's verify=False
             context = ssl.create_default_context()
             context.check_hostname = False

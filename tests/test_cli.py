@@ -146,3 +146,14 @@ def test_big_integers_exit_2_or_go_as_i8(
     # Sent as <i8>; the stdlib server reads it, then cannot send it back: its Fault.
     assert main(["call", "--allow-i8", example_server.url, "show_type", "9999999999"]) == 1
     assert "int exceeds XML-RPC limits" in capsys.readouterr().err
+
+
+def test_the_demo_in_process_against_a_given_server(
+    example_server: ExampleServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--url", example_server.url]) == 0
+    out = capsys.readouterr().out
+    assert "== 13. A fault inside a MultiCall ==" in out
+    assert "From pickle:" in out
+    assert "With: " in out
+    assert "Without: " in out

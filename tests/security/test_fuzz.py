@@ -18,7 +18,8 @@ import xml.parsers.expat
 import xmlrpc.client
 from typing import Any
 
-from hypothesis import example, given
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from aioxmlrpc import Fault, ResponseError
@@ -148,6 +149,7 @@ def _check(body: bytes) -> None:
     assert theirs == ours, body
 
 
+@pytest.mark.timeout(300)  # coverage tracing in CI slows every example several times
 @given(mutants())
 @example(b"<?xml version='1.0'?><methodResponse><params><param><value><int>1_000</int>")
 @example(b"<methodResponse><params><param><value><string>]]></string></value></param></params>")
@@ -155,6 +157,8 @@ def test_mutated_responses_get_the_stdlibs_value_or_a_typed_refusal(body: bytes)
     _check(body)
 
 
+@pytest.mark.timeout(300)
+@settings(max_examples=max(20, settings().max_examples // 2))  # parses twice
 @given(mutants(), st.data())
 def test_mutants_fed_in_pieces_behave_as_fed_whole(body: bytes, data: st.DataObject) -> None:
     whole = _outcome(lambda parser: parser.feed(body), body)
