@@ -45,6 +45,7 @@ def _has_base64_or_cr(value: object) -> bool:
     return False
 
 
+@pytest.mark.timeout(300)  # property tests run slower under coverage
 @given(values(allow_none=True))
 def test_output_is_the_stdlibs_byte_for_byte(value: object) -> None:
     ours = dumps((value,), methodresponse=True, allow_none=True)
@@ -56,6 +57,7 @@ def test_output_is_the_stdlibs_byte_for_byte(value: object) -> None:
         assert ours == theirs
 
 
+@pytest.mark.timeout(300)  # property tests run slower under coverage
 @given(values(allow_none=True))
 def test_values_round_trip_exactly_through_both_parsers(value: object) -> None:
     body = encode_request("echo", (value,), allow_none=True)

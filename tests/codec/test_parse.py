@@ -213,6 +213,7 @@ def _finish(parser: Parser) -> object:
     return tuple(parser.params), parser.method_name
 
 
+@pytest.mark.timeout(300)  # property tests run slower under coverage
 @given(values(allow_none=True))
 def test_random_values_parse_as_the_stdlib_parses_them(value: object) -> None:
     body = marshalled(value)
@@ -220,6 +221,7 @@ def test_random_values_parse_as_the_stdlib_parses_them(value: object) -> None:
     assert loads(body, use_builtin_types=True) == xmlrpc.client.loads(body, use_builtin_types=True)
 
 
+@pytest.mark.timeout(300)  # property tests run slower under coverage
 @given(values(allow_none=True, max_leaves=60), st.data())
 def test_random_chunks_parse_as_if_fed_whole(value: object, data: st.DataObject) -> None:
     body = marshalled(value)
