@@ -24,7 +24,7 @@ from aioxmlrpc.codec import (
     parse_response,
 )
 
-from strategies import values
+from strategies import values, xml_text
 
 
 def _any(value: object) -> Any:
@@ -321,3 +321,36 @@ def test_multicall_requests_match_the_generic_encoding(
 def test_multicall_requests_refuse_characters_xml_cannot_carry() -> None:
     with pytest.raises(ValueError, match="at index 2"):
         encode_multicall([("ping", ()), ("echo", ("ab\x00",))])
+
+
+RECORD_VALUES = st.fixed_dictionaries(
+    {
+        "id": st.integers(-(2**31), 2**31 - 1),
+        "name": st.text(alphabet=st.sampled_from("ab &<>%\r\té€"), max_size=8),
+        "score": st.floats(allow_nan=False),
+        "ok": st.booleans(),
+        "50% & <more>": xml_text,
+    }
+)
+
+
+@pytest.mark.timeout(300)  # property tests run slower under coverage
+@given(st.lists(RECORD_VALUES, min_size=2, max_size=20))
+def test_records_of_one_shape_marshal_like_the_stdlib(records: list[dict[str, object]]) -> None:
+    # Many records of one shape, as large requests and replies are made of.
+    for _ in range(3):
+        ours = dumps((records,))
+        assert xmlrpc.client.loads(ours)[0][0] == records
+        if not any("\r" in str(v) for r in records for v in r.values()):
+            assert ours == xmlrpc.client.dumps(_any((records,)))
+
+
+def test_repeated_records_are_checked_like_any_value() -> None:
+    with pytest.raises(OverflowError):
+        dumps(([{"id": 2**40, "name": "a"}] * 3,))
+    assert b"<i8>" in encode_request("f", ([{"id": 2**40, "name": "a"}] * 3,), allow_i8=True)
+    with pytest.raises(ValueError, match="at index 1"):
+        dumps(([{"id": 1, "name": "a\x01"}] * 3,))
+    with pytest.raises(ValueError, match="cannot carry"):
+        dumps(([{"bad\x02key": 1, "name": "a"}] * 3,))
+    assert loads(dumps(([{"id": 1, "name": "<&>"}] * 3,)))[0][0] == [{"id": 1, "name": "<&>"}] * 3
