@@ -157,7 +157,8 @@ class AsyncServerProxy:
             allow_none=self.__allow_none,
             allow_i8=self.__allow_i8,
         )
-        return await self.__send(body)
+        parser = self.__parser()
+        return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
 
     async def __multicall(self, calls: list[tuple[str, tuple[Any, ...]]]) -> Any:
         body = _encode_multicall(
@@ -166,15 +167,15 @@ class AsyncServerProxy:
             allow_none=self.__allow_none,
             allow_i8=self.__allow_i8,
         )
-        return await self.__send(body)
+        parser = self.__parser()
+        return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
 
-    async def __send(self, body: bytes) -> Any:
-        parser = ResponseParser(
+    def __parser(self) -> ResponseParser:
+        return ResponseParser(
             use_datetime=self.__use_datetime,
             use_builtin_types=self.__use_builtin_types,
             limits=self.__limits,
         )
-        return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
 
     def __getattr__(self, name: str) -> _Method:
         if name.startswith("__") and name.endswith("__"):

@@ -35,7 +35,7 @@ import weakref
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 from urllib.parse import unquote_to_bytes, urlsplit, urlunsplit
 
 import aiohttp
@@ -142,11 +142,13 @@ class _ReuseAware:
     ) -> Connection:
         connection: Connection = await super().connect(req, traces, timeout)  # type: ignore[misc]
         protocol = connection.protocol
-        attempt = _ATTEMPT.get()
-        if attempt is not None and protocol is not None:
-            attempt.reused = protocol in self._served
         if protocol is not None:
-            self._served.add(protocol)
+            served = protocol in self._served
+            if not served:
+                self._served.add(protocol)
+            attempt = _ATTEMPT.get()
+            if attempt is not None:
+                attempt.reused = served
         return connection
 
 
@@ -257,6 +259,16 @@ class HTTPTransport:
         self._headers = base
         self._targets: dict[str, _Target] = {}
         self._closed = False
+        # What every POST passes. Our own session has the timeout and the headers to skip
+        # already; a caller's session needs them with each request.
+        self._post_options: dict[str, Any] = {
+            "proxy": proxy,
+            "allow_redirects": False,
+            "auto_decompress": False,
+        }
+        if session is not None:
+            self._post_options["timeout"] = self._timeout
+            self._post_options["skip_auto_headers"] = _SKIP_AUTO_HEADERS
 
     @property
     def closed(self) -> bool:
@@ -288,7 +300,10 @@ class HTTPTransport:
             ssl_option: ssl.SSLContext | bool = self._context if self._context else True
             connector = _TCPConnector(limit=self._pool_size, ssl=ssl_option)
         self._session = aiohttp.ClientSession(
-            connector=connector, timeout=self._timeout, auto_decompress=False
+            connector=connector,
+            timeout=self._timeout,
+            auto_decompress=False,
+            skip_auto_headers=_SKIP_AUTO_HEADERS,
         )
         return self._session
 
@@ -317,21 +332,41 @@ class HTTPTransport:
             body = gzip.compress(body, compresslevel=6)
             headers = headers.copy()
             headers["Content-Encoding"] = "gzip"
-        if verbose or logger.isEnabledFor(logging.DEBUG):
+        show = verbose or logger.isEnabledFor(logging.DEBUG)
+        if show:
             self._show_request(target, headers, body, verbose)
-        timeout = self._timeout
+        options = self._post_options
         started = asyncio.get_running_loop().time()
         for attempt in (1, 2):
             state = _Attempt()
             _ATTEMPT.set(state)
+            # aiohttp wants a file object above 1 MiB (it warns otherwise); a fresh one
+            # each attempt, so that a retry sends the whole body again.
+            data: bytes | io.BytesIO = body if len(body) <= _MIB else io.BytesIO(body)
             try:
-                return await self._exchange(
-                    session, target, headers, body, parser, state, verbose, timeout
-                )
+                response = await session.post(target.url, data=data, headers=headers, **options)
+                state.replied = True
+                try:
+                    self._check(response, target, parser, show, verbose)
+                    length = response.content_length
+                    if length is not None and length <= _READ_WHOLE and not _encoded(response):
+                        whole = await response.read()
+                        if show:
+                            self._show_body(whole, verbose)
+                        value = parser.close(whole)
+                    else:
+                        value = await self._read_stream(response, parser, show, verbose)
+                except BaseException:
+                    # Cancelled or failed mid-body: drop the connection, never pool it.
+                    response.close()
+                    raise
+                response.release()
+                return value
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
                 if attempt == 1 and self._may_retry(exc, state):
                     logger.debug("retrying %s on a new connection: %s", target.display, exc)
-                    timeout = self._remaining(started, target)  # one budget for both tries
+                    # One time budget for both tries.
+                    options = {**options, "timeout": self._remaining(started, target)}
                     continue
                 if state.replied:
                     raise TruncatedResponse(
@@ -369,48 +404,15 @@ class HTTPTransport:
             return False  # part of a reply head arrived: the server had the request
         return bool(state.reused) or not self._owns_session
 
-    async def _exchange(
-        self,
-        session: aiohttp.ClientSession,
-        target: _Target,
-        headers: CIMultiDict[str],
-        body: bytes,
-        parser: ResponseParser,
-        state: _Attempt,
-        verbose: bool,
-        timeout: aiohttp.ClientTimeout,
-    ) -> Value:
-        # aiohttp wants a file object above 1 MiB (it warns otherwise); a fresh one each
-        # attempt, so that a retry sends the whole body again.
-        data: bytes | io.BytesIO = body if len(body) <= _MIB else io.BytesIO(body)
-        response = await session.post(
-            target.url,
-            data=data,
-            headers=headers,
-            proxy=self._proxy,
-            allow_redirects=False,
-            timeout=timeout,
-            auto_decompress=False,
-            skip_auto_headers=_SKIP_AUTO_HEADERS,
-        )
-        state.replied = True
-        try:
-            value = await self._read(response, target, parser, verbose)
-        except BaseException:
-            # Cancelled or failed mid-body: drop the connection, never pool a half-read one.
-            response.close()
-            raise
-        response.release()
-        return value
-
-    async def _read(
+    def _check(
         self,
         response: aiohttp.ClientResponse,
         target: _Target,
         parser: ResponseParser,
+        show: bool,
         verbose: bool,
-    ) -> Value:
-        show = verbose or logger.isEnabledFor(logging.DEBUG)
+    ) -> None:
+        """Refuse a reply by its head: status, Content-Type, declared size."""
         if show:
             self._show_reply(response, verbose)
         if response.status != 200:
@@ -423,28 +425,29 @@ class HTTPTransport:
                 f"expected an XML body from {target.display}, got Content-Type {content_type!r}"
             )
         encoding = response.headers.get("Content-Encoding", "").lower()
+        if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+            raise InvalidResponse(
+                f"unsupported Content-Encoding {encoding!r} from {target.display}"
+            )
         length = response.content_length
-        if not encoding or encoding == "identity":
-            limit = parser.limits.max_bytes
-            if length is not None and limit is not None and length > limit:
-                raise ResponseTooLarge(
-                    f"response from {target.display} declares {length} bytes, "
-                    f"over the {limit} allowed (max_response_size)"
-                )
-            if length is not None and length <= _READ_WHOLE:
-                data = await response.read()
-                if show:
-                    self._show_body(data, verbose)
-                return parser.close(data)
+        limit = parser.limits.max_bytes
+        if length is not None and limit is not None and length > limit and not encoding:
+            raise ResponseTooLarge(
+                f"response from {target.display} declares {length} bytes, "
+                f"over the {limit} allowed (max_response_size)"
+            )
+
+    async def _read_stream(
+        self, response: aiohttp.ClientResponse, parser: ResponseParser, show: bool, verbose: bool
+    ) -> Value:
+        """Feed a large or compressed body to the parser as it arrives."""
+        encoding = response.headers.get("Content-Encoding", "").lower()
+        if encoding in ("", "identity"):
             async for chunk in response.content.iter_chunked(_READ_WHOLE):
                 if show:
                     self._show_body(chunk, verbose)
                 parser.feed(chunk)
             return parser.close()
-        if encoding not in ("gzip", "x-gzip", "deflate"):
-            raise InvalidResponse(
-                f"unsupported Content-Encoding {encoding!r} from {target.display}"
-            )
         inflate = _Inflater(encoding)
         async for chunk in response.content.iter_chunked(_READ_WHOLE):
             for piece in inflate.feed(chunk):
@@ -516,6 +519,10 @@ class _Inflater:
     def finish(self) -> None:
         if not self._inflate.eof:
             raise TruncatedResponse(f"compressed body ({self._encoding}) ended early")
+
+
+def _encoded(response: aiohttp.ClientResponse) -> bool:
+    return response.headers.get("Content-Encoding", "identity").lower() != "identity"
 
 
 def _client_timeout(timeout: float | aiohttp.ClientTimeout | None) -> aiohttp.ClientTimeout:
