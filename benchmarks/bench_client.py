@@ -585,7 +585,22 @@ def print_table(w: Workload, rows: Sequence[Row]) -> None:
         line += f" {fmt(row['ours_threads_rate'], '.2f', 8)} |"
         line += f" {'/'.join(busy):>12}"
         print(line)
+    spreads = []
+    for name in CLIENTS:
+        values = [x for row in rows if row[name] and (x := spread(row[name])) is not None]
+        if values:
+            spreads.append(f"{name} {max(values) * 100:.0f} %")
+    if spreads:
+        print(f"CPU/call spread between rounds (max/min - 1, worst c): {', '.join(spreads)}")
     sys.stdout.flush()
+
+
+def spread(result: Row) -> float | None:
+    """How much a client's CPU per call varied between rounds: noise, not a result."""
+    per_call: list[float] = [run["cpu_s"] / run["calls"] for run in result["runs"]]
+    if len(per_call) < 2 or min(per_call) <= 0:
+        return None
+    return max(per_call) / min(per_call) - 1
 
 
 def evaluate_targets(tables: dict[str, list[Row]], skipped_threads: bool) -> list[Row]:
