@@ -27,7 +27,7 @@ import sys
 import time
 import tracemalloc
 import xmlrpc.client
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 from xmlrpc.client import Binary, DateTime
@@ -107,25 +107,31 @@ def build_escapes(rng: random.Random) -> Plain:
     return [" ".join(rng.choices(pieces, k=8)) + f" #{i}" for i in range(2000)]
 
 
-def build_payloads() -> list[Payload]:
+def build_payloads(names: Collection[str] | None = None) -> list[Payload]:
+    """Build the payloads (those in ``names`` only, if given), always the same values."""
     rng = random.Random(1234)
-    values: list[tuple[str, Plain]] = [
-        ("ping", True),
-        ("1KB", build_1kb(rng)),
-        ("250KB", build_250kb(rng)),
+    builders: list[tuple[str, Callable[[], Plain]]] = [
+        ("ping", lambda: True),
+        ("1KB", lambda: build_1kb(rng)),
+        ("250KB", lambda: build_250kb(rng)),
         # What a 100k-element array usually is: ids (Odoo's search, Bugzilla's bug ids).
-        ("4MB", [rng.randint(10**7, 10**8) for _ in range(100_000)]),
+        ("4MB", lambda: [rng.randint(10**7, 10**8) for _ in range(100_000)]),
         # The same size, types mixed at random (a quarter floats, whose repr() the
         # stdlib pays as much as we do): reported, no target.
-        ("4MB-mixed", [scalar(rng) for _ in range(100_000)]),
-        ("base64-1MiB", Binary(rng.randbytes(MIB))),
-        ("deep-100", build_deep(100)),
-        ("escapes-utf8", build_escapes(rng)),
+        ("4MB-mixed", lambda: [scalar(rng) for _ in range(100_000)]),
+        ("base64-1MiB", lambda: Binary(rng.randbytes(MIB))),
+        ("deep-100", lambda: build_deep(100)),
+        ("escapes-utf8", lambda: build_escapes(rng)),
     ]
-    return [
-        Payload(name, value, xmlrpc.client.dumps((value,), methodresponse=True).encode())
-        for name, value in values
-    ]
+    payloads: list[Payload] = []
+    for name, build in builders:
+        if names is not None and len(payloads) == len(names):
+            break
+        value = build()  # every one in order: the shared generator gives the same values
+        if names is None or name in names:
+            body = xmlrpc.client.dumps((value,), methodresponse=True).encode()
+            payloads.append(Payload(name, value, body))
+    return payloads
 
 
 def parse_chunked(body: bytes) -> object:

@@ -156,125 +156,138 @@ def _uniform_array(
     return f"{_ARRAY_OPEN}{head}{(tail + head).join(texts)}{tail}{_ARRAY_CLOSE}"
 
 
-def _writer(
-    out: list[str], strings: list[str], allow_none: bool, allow_i8: bool
-) -> Callable[[object], None]:
-    """Return ``dump(value)``, appending one ``<value>`` element per call to ``out``.
+class _Writer:
+    """Where one marshalling writes: output, strings to check, options, open containers.
 
-    Every string written (values, keys, dates) is also appended to ``strings``, to be
-    checked for forbidden characters at once by :func:`_check_strings`. Closures rather
-    than a class: the loops read the output list and options as cell variables, the
-    cheapest lookups Python has.
+    Made once per document and passed down the recursion, rather than closures made per
+    call (defining three nested functions costs more than marshalling a small struct);
+    the loops below copy what they use into locals, Python's cheapest lookups.
     """
-    append = out.append
-    collect = strings.append
-    open_ids: set[int] = set()
 
-    def dump(value: Any) -> None:
-        cls = type(value)
-        if cls is str:
-            collect(value)
-            if "&" in value or "<" in value or ">" in value or "\r" in value:
-                value = escape(value)
-            append(f"<value><string>{value}</string></value>\n")
-        elif cls is int:
-            if -2147483648 <= value <= 2147483647:
-                append(f"<value><int>{value}</int></value>\n")
-            else:
-                append(_big_int(value, allow_i8))
-        elif cls is bool:
-            append(_TRUE if value else _FALSE)
-        elif cls is float:
-            append(f"<value><double>{value!r}</double></value>\n")
-        elif cls is dict:
-            dump_struct(value)
-        elif cls is list or cls is tuple:
-            dump_array(value)
-        elif value is None:
-            if not allow_none:
-                raise TypeError("cannot marshal None unless allow_none is enabled")
-            append("<value><nil/></value>")
-        elif cls is bytes or cls is bytearray:
-            append(_base64(value))
-        elif cls is datetime.datetime:
-            append(f"<value><dateTime.iso8601>{_datetime_text(value)}</dateTime.iso8601></value>\n")
-        elif cls is DateTime:
-            collect(value.value)
-            append(f"<value><dateTime.iso8601>{escape(value.value)}</dateTime.iso8601></value>\n")
-        elif cls is Binary:
-            append(_base64(value.data))
+    __slots__ = ("allow_i8", "allow_none", "append", "collect", "open_ids")
+
+    def __init__(self, out: list[str], strings: list[str], allow_none: bool, allow_i8: bool):
+        self.append = out.append
+        self.collect = strings.append
+        self.allow_none = allow_none
+        self.allow_i8 = allow_i8
+        self.open_ids: set[int] = set()
+
+
+def _dump(value: Any, w: _Writer) -> None:
+    """Append one ``<value>`` element for ``value``; every string written is collected."""
+    cls = type(value)
+    append = w.append
+    if cls is str:
+        w.collect(value)
+        if "&" in value or "<" in value or ">" in value or "\r" in value:
+            value = escape(value)
+        append(f"<value><string>{value}</string></value>\n")
+    elif cls is int:
+        if -2147483648 <= value <= 2147483647:
+            append(f"<value><int>{value}</int></value>\n")
         else:
-            dump_struct(_instance_members(value))
+            append(_big_int(value, w.allow_i8))
+    elif cls is bool:
+        append(_TRUE if value else _FALSE)
+    elif cls is float:
+        append(f"<value><double>{value!r}</double></value>\n")
+    elif cls is dict:
+        _dump_struct(value, w)
+    elif cls is list or cls is tuple:
+        _dump_array(value, w)
+    elif value is None:
+        if not w.allow_none:
+            raise TypeError("cannot marshal None unless allow_none is enabled")
+        append("<value><nil/></value>")
+    elif cls is bytes or cls is bytearray:
+        append(_base64(value))
+    elif cls is datetime.datetime:
+        append(f"<value><dateTime.iso8601>{_datetime_text(value)}</dateTime.iso8601></value>\n")
+    elif cls is DateTime:
+        text = value.value
+        w.collect(text)
+        if "&" in text or "<" in text or ">" in text or "\r" in text:
+            text = escape(text)
+        append(f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>\n")
+    elif cls is Binary:
+        append(_base64(value.data))
+    else:
+        _dump_struct(_instance_members(value), w)
 
-    def dump_array(values: list[Any] | tuple[Any, ...]) -> None:
-        key = id(values)
-        if key in open_ids:
-            raise TypeError("cannot marshal recursive sequences")
-        if len(values) >= _UNIFORM_MIN:
-            text = _uniform_array(values, collect)
-            if text is not None:
-                append(text)
-                return
-        open_ids.add(key)
-        append(_ARRAY_OPEN)
-        for v in values:
-            cls = type(v)
-            if cls is str:
-                collect(v)
-                if "&" in v or "<" in v or ">" in v or "\r" in v:
-                    v = escape(v)
-                append(f"<value><string>{v}</string></value>\n")
-            elif cls is int and -2147483648 <= v <= 2147483647:
-                append(f"<value><int>{v}</int></value>\n")
-            elif cls is float:
-                append(f"<value><double>{v!r}</double></value>\n")
-            elif cls is bool:
-                append(_TRUE if v else _FALSE)
-            else:
-                dump(v)
-        append(_ARRAY_CLOSE)
-        open_ids.discard(key)
 
-    def dump_struct(members: dict[Any, Any]) -> None:
-        key = id(members)
-        if key in open_ids:
-            raise TypeError("cannot marshal recursive dictionaries")
-        open_ids.add(key)
-        append("<value><struct>\n")
-        for name, v in members.items():
-            if type(name) is not str:
-                if not isinstance(name, str):
-                    raise TypeError("dictionary key must be string")
-                name = str(name)
-            collect(name)
-            if "&" in name or "<" in name or ">" in name or "\r" in name:
-                name = escape(name)
-            cls = type(v)
-            if cls is str:
-                collect(v)
-                if "&" in v or "<" in v or ">" in v or "\r" in v:
-                    v = escape(v)
-                append(
-                    f"<member>\n<name>{name}</name>\n"
-                    f"<value><string>{v}</string></value>\n</member>\n"
-                )
-            elif cls is int and -2147483648 <= v <= 2147483647:
-                append(f"<member>\n<name>{name}</name>\n<value><int>{v}</int></value>\n</member>\n")
-            elif cls is float:
-                append(
-                    f"<member>\n<name>{name}</name>\n"
-                    f"<value><double>{v!r}</double></value>\n</member>\n"
-                )
-            elif cls is bool:
-                append(f"<member>\n<name>{name}</name>\n{_TRUE if v else _FALSE}</member>\n")
-            else:
-                append(f"<member>\n<name>{name}</name>\n")
-                dump(v)
-                append("</member>\n")
-        append("</struct></value>\n")
-        open_ids.discard(key)
+def _dump_array(values: list[Any] | tuple[Any, ...], w: _Writer) -> None:
+    key = id(values)
+    open_ids = w.open_ids
+    if key in open_ids:
+        raise TypeError("cannot marshal recursive sequences")
+    append = w.append
+    collect = w.collect
+    if len(values) >= _UNIFORM_MIN:
+        text = _uniform_array(values, collect)
+        if text is not None:
+            append(text)
+            return
+    open_ids.add(key)
+    append(_ARRAY_OPEN)
+    for v in values:
+        cls = type(v)
+        if cls is str:
+            collect(v)
+            if "&" in v or "<" in v or ">" in v or "\r" in v:
+                v = escape(v)
+            append(f"<value><string>{v}</string></value>\n")
+        elif cls is int and -2147483648 <= v <= 2147483647:
+            append(f"<value><int>{v}</int></value>\n")
+        elif cls is float:
+            append(f"<value><double>{v!r}</double></value>\n")
+        elif cls is bool:
+            append(_TRUE if v else _FALSE)
+        else:
+            _dump(v, w)
+    append(_ARRAY_CLOSE)
+    open_ids.discard(key)
 
-    return dump
+
+def _dump_struct(members: dict[Any, Any], w: _Writer) -> None:
+    key = id(members)
+    open_ids = w.open_ids
+    if key in open_ids:
+        raise TypeError("cannot marshal recursive dictionaries")
+    append = w.append
+    collect = w.collect
+    open_ids.add(key)
+    append("<value><struct>\n")
+    for name, v in members.items():
+        if type(name) is not str:
+            if not isinstance(name, str):
+                raise TypeError("dictionary key must be string")
+            name = str(name)
+        collect(name)
+        if "&" in name or "<" in name or ">" in name or "\r" in name:
+            name = escape(name)
+        cls = type(v)
+        if cls is str:
+            collect(v)
+            if "&" in v or "<" in v or ">" in v or "\r" in v:
+                v = escape(v)
+            append(
+                f"<member>\n<name>{name}</name>\n<value><string>{v}</string></value>\n</member>\n"
+            )
+        elif cls is int and -2147483648 <= v <= 2147483647:
+            append(f"<member>\n<name>{name}</name>\n<value><int>{v}</int></value>\n</member>\n")
+        elif cls is float:
+            append(
+                f"<member>\n<name>{name}</name>\n<value><double>{v!r}</double></value>\n</member>\n"
+            )
+        elif cls is bool:
+            append(f"<member>\n<name>{name}</name>\n{_TRUE if v else _FALSE}</member>\n")
+        else:
+            append(f"<member>\n<name>{name}</name>\n")
+            _dump(v, w)
+            append("</member>\n")
+    append("</struct></value>\n")
+    open_ids.discard(key)
 
 
 def _scalar(value: Any, strings: list[str]) -> str | None:
@@ -305,17 +318,17 @@ def marshal_params(params: Iterable[object], *, allow_none: bool, allow_i8: bool
     """
     out = ["<params>\n"]
     strings: list[str] = []
-    dump = None
+    writer = None
     try:
         for value in params:
             text = _scalar(value, strings)
             if text is not None:
                 out.append(text)
                 continue
-            if dump is None:
-                dump = _writer(out, strings, allow_none, allow_i8)
+            if writer is None:
+                writer = _Writer(out, strings, allow_none, allow_i8)
             out.append("<param>\n")
-            dump(value)
+            _dump(value, writer)
             out.append("</param>\n")
     except RecursionError:
         raise ValueError("value nests too deeply to marshal") from None
@@ -337,7 +350,7 @@ def marshal_multicall(
     out = ["<params>\n<param>\n<value><array><data>\n"]
     append = out.append
     strings: list[str] = []
-    dump = _writer(out, strings, allow_none, allow_i8)
+    writer = _Writer(out, strings, allow_none, allow_i8)
     bare: dict[str, str] = {}
     try:
         for name, args in calls:
@@ -359,7 +372,7 @@ def marshal_multicall(
                 continue
             append(head)
             for arg in args:
-                dump(arg)
+                _dump(arg, writer)
             append(_MULTICALL_TAIL)
     except RecursionError:
         raise ValueError("value nests too deeply to marshal") from None
@@ -376,8 +389,9 @@ def marshal_fault(fault: Fault) -> str:
     """Return the ``<fault>`` element for ``fault``, as the standard library writes it."""
     out = ["<fault>\n"]
     strings: list[str] = []
-    _writer(out, strings, False, False)(
-        {"faultCode": fault.faultCode, "faultString": fault.faultString}
+    _dump(
+        {"faultCode": fault.faultCode, "faultString": fault.faultString},
+        _Writer(out, strings, False, False),
     )
     out.append("</fault>\n")
     _check_strings(strings, fault.faultString)
