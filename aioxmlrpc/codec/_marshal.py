@@ -131,18 +131,20 @@ _BOOL_TEXT = {True: "1", False: "0"}
 _UNIFORM_MIN = 16  # shorter arrays are not worth the type scan
 
 
-def _uniform_array(
-    values: list[Any] | tuple[Any, ...], collect: Callable[[str], None]
-) -> str | None:
+def _uniform_array(values: list[Any] | tuple[Any, ...], w: _Writer) -> str | None:
     """Return the array's text when all its items share one scalar type, else None."""
     kind = type(values[0])
     if kind not in _UNIFORM or type(values[-1]) is not kind or set(map(type, values)) != {kind}:
         return None
     if kind is str:
         joined = "".join(values)
+        w.escaped.append(joined)
         if "&" in joined or "<" in joined or ">" in joined or "\r" in joined:
-            return None  # some need escaping: one at a time
-        collect(joined)
+            # Escape them all at once: joined by a character no string may hold (the
+            # check of ``escaped`` refuses any that does), escaped, split into items.
+            head, tail = _UNIFORM[str]
+            inner = escape("\x00".join(values)).replace("\x00", tail + head)
+            return f"{_ARRAY_OPEN}{head}{inner}{tail}{_ARRAY_CLOSE}"
         texts: Iterable[str] = values
     elif kind is int:
         if min(values) < -2147483648 or max(values) > 2147483647:
@@ -156,22 +158,85 @@ def _uniform_array(
     return f"{_ARRAY_OPEN}{head}{(tail + head).join(texts)}{tail}{_ARRAY_CLOSE}"
 
 
+class _Restart(Exception):
+    """An optimistic pass wrote a string that needs escaping: start again, carefully."""
+
+
 class _Writer:
-    """Where one marshalling writes: output, strings to check, options, open containers.
+    r"""Where one marshalling writes: output, strings to check, options, open containers.
 
     Made once per document and passed down the recursion, rather than closures made per
     call (defining three nested functions costs more than marshalling a small struct);
     the loops below copy what they use into locals, Python's cheapest lookups.
+
+    Almost no string needs escaping, so the first pass is optimistic (``careful`` false):
+    it writes strings as they are, and :meth:`text` looks for ``&<>\r`` once in all of
+    them joined; only if one is found does the document get written again, escaping.
+    Strings written already escaped go to ``escaped``, checked for forbidden characters
+    only.
     """
 
-    __slots__ = ("allow_i8", "allow_none", "append", "collect", "open_ids")
+    __slots__ = (
+        "allow_i8",
+        "allow_none",
+        "append",
+        "careful",
+        "collect",
+        "escaped",
+        "open_ids",
+        "out",
+        "strings",
+    )
 
-    def __init__(self, out: list[str], strings: list[str], allow_none: bool, allow_i8: bool):
-        self.append = out.append
-        self.collect = strings.append
+    def __init__(self, allow_none: bool, allow_i8: bool, careful: bool = False) -> None:
+        self.out: list[str] = []
+        self.strings: list[str] = []
+        self.escaped: list[str] = []
+        self.append = self.out.append
+        self.collect = self.strings.append
         self.allow_none = allow_none
         self.allow_i8 = allow_i8
+        self.careful = careful
         self.open_ids: set[int] = set()
+
+    def text(self, root: object) -> str:
+        """Return the document written, after checking its strings.
+
+        Raises:
+            ValueError: A string holds a character XML 1.0 cannot carry (``root`` is
+                walked again to say which).
+            _Restart: An optimistic pass met a string that needs escaping.
+        """
+        if self.escaped and has_bad_char("".join(self.escaped)):
+            _raise_invalid_char(root)
+        if self.strings:
+            # One check over all the strings joined: far cheaper than one per string, and
+            # than one over the whole document (its markup is known to be clean).
+            joined = "".join(self.strings)
+            if has_bad_char(joined):
+                _raise_invalid_char(root)
+            if not self.careful and (
+                "&" in joined or "<" in joined or ">" in joined or "\r" in joined
+            ):
+                raise _Restart
+        return "".join(self.out)
+
+
+def _written(
+    fill: Callable[[_Writer], None], root: object, allow_none: bool, allow_i8: bool
+) -> str:
+    """Run ``fill`` optimistically, then carefully if a string turned out to need escaping."""
+    try:
+        try:
+            writer = _Writer(allow_none, allow_i8)
+            fill(writer)
+            return writer.text(root)
+        except _Restart:
+            writer = _Writer(allow_none, allow_i8, careful=True)
+            fill(writer)
+            return writer.text(root)
+    except RecursionError:
+        raise ValueError("value nests too deeply to marshal") from None
 
 
 def _dump(value: Any, w: _Writer) -> None:
@@ -180,7 +245,7 @@ def _dump(value: Any, w: _Writer) -> None:
     append = w.append
     if cls is str:
         w.collect(value)
-        if "&" in value or "<" in value or ">" in value or "\r" in value:
+        if w.careful and ("&" in value or "<" in value or ">" in value or "\r" in value):
             value = escape(value)
         append(f"<value><string>{value}</string></value>\n")
     elif cls is int:
@@ -207,7 +272,7 @@ def _dump(value: Any, w: _Writer) -> None:
     elif cls is DateTime:
         text = value.value
         w.collect(text)
-        if "&" in text or "<" in text or ">" in text or "\r" in text:
+        if w.careful and ("&" in text or "<" in text or ">" in text or "\r" in text):
             text = escape(text)
         append(f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>\n")
     elif cls is Binary:
@@ -223,8 +288,9 @@ def _dump_array(values: list[Any] | tuple[Any, ...], w: _Writer) -> None:
         raise TypeError("cannot marshal recursive sequences")
     append = w.append
     collect = w.collect
+    careful = w.careful
     if len(values) >= _UNIFORM_MIN:
-        text = _uniform_array(values, collect)
+        text = _uniform_array(values, w)
         if text is not None:
             append(text)
             return
@@ -234,7 +300,7 @@ def _dump_array(values: list[Any] | tuple[Any, ...], w: _Writer) -> None:
         cls = type(v)
         if cls is str:
             collect(v)
-            if "&" in v or "<" in v or ">" in v or "\r" in v:
+            if careful and ("&" in v or "<" in v or ">" in v or "\r" in v):
                 v = escape(v)
             append(f"<value><string>{v}</string></value>\n")
         elif cls is int and -2147483648 <= v <= 2147483647:
@@ -256,6 +322,7 @@ def _dump_struct(members: dict[Any, Any], w: _Writer) -> None:
         raise TypeError("cannot marshal recursive dictionaries")
     append = w.append
     collect = w.collect
+    careful = w.careful
     open_ids.add(key)
     append("<value><struct>\n")
     for name, v in members.items():
@@ -264,12 +331,12 @@ def _dump_struct(members: dict[Any, Any], w: _Writer) -> None:
                 raise TypeError("dictionary key must be string")
             name = str(name)
         collect(name)
-        if "&" in name or "<" in name or ">" in name or "\r" in name:
+        if careful and ("&" in name or "<" in name or ">" in name or "\r" in name):
             name = escape(name)
         cls = type(v)
         if cls is str:
             collect(v)
-            if "&" in v or "<" in v or ">" in v or "\r" in v:
+            if careful and ("&" in v or "<" in v or ">" in v or "\r" in v):
                 v = escape(v)
             append(
                 f"<member>\n<name>{name}</name>\n<value><string>{v}</string></value>\n</member>\n"
@@ -316,26 +383,31 @@ def marshal_params(params: Iterable[object], *, allow_none: bool, allow_i8: bool
         ValueError: A string holding a character XML 1.0 cannot carry, or values that
             nest too deeply to marshal.
     """
-    out = ["<params>\n"]
+    if type(params) is not tuple:
+        params = tuple(params)  # may be read twice
+    # Scalars only (a ping's, a getter's parameters): no writer needed.
+    texts = []
     strings: list[str] = []
-    writer = None
-    try:
+    for value in params:
+        text = _scalar(value, strings)
+        if text is None:
+            break
+        texts.append(text)
+    else:
+        if strings:
+            _check_strings(strings, params)
+        return f"<params>\n{''.join(texts)}</params>\n"
+
+    def fill(w: _Writer) -> None:
+        append = w.append
+        append("<params>\n")
         for value in params:
-            text = _scalar(value, strings)
-            if text is not None:
-                out.append(text)
-                continue
-            if writer is None:
-                writer = _Writer(out, strings, allow_none, allow_i8)
-            out.append("<param>\n")
-            _dump(value, writer)
-            out.append("</param>\n")
-    except RecursionError:
-        raise ValueError("value nests too deeply to marshal") from None
-    out.append("</params>\n")
-    if strings:
-        _check_strings(strings, params)
-    return "".join(out)
+            append("<param>\n")
+            _dump(value, w)
+            append("</param>\n")
+        append("</params>\n")
+
+    return _written(fill, params, allow_none, allow_i8)
 
 
 def marshal_multicall(
@@ -347,19 +419,19 @@ def marshal_multicall(
     writes, built directly: one formatted string per call, and calls without arguments
     (the common case) reused within the batch.
     """
-    out = ["<params>\n<param>\n<value><array><data>\n"]
-    append = out.append
-    strings: list[str] = []
-    writer = _Writer(out, strings, allow_none, allow_i8)
-    bare: dict[str, str] = {}
-    try:
+
+    def fill(w: _Writer) -> None:
+        append = w.append
+        collect = w.collect
+        bare: dict[str, str] = {}
+        append("<params>\n<param>\n<value><array><data>\n")
         for name, args in calls:
             if not args and name in bare:
                 append(bare[name])
                 continue
             if type(name) is not str:
                 raise TypeError(f"method name must be a str, not {type(name).__name__}")
-            strings.append(name)
+            collect(name)
             shown = escape(name) if ("&" in name or "<" in name or ">" in name) else name
             head = (
                 "<value><struct>\n<member>\n<name>methodName</name>\n"
@@ -372,14 +444,11 @@ def marshal_multicall(
                 continue
             append(head)
             for arg in args:
-                _dump(arg, writer)
+                _dump(arg, w)
             append(_MULTICALL_TAIL)
-    except RecursionError:
-        raise ValueError("value nests too deeply to marshal") from None
-    append("</data></array></value>\n</param>\n</params>\n")
-    if strings:
-        _check_strings(strings, calls)
-    return "".join(out)
+        append("</data></array></value>\n</param>\n</params>\n")
+
+    return _written(fill, calls, allow_none, allow_i8)
 
 
 _MULTICALL_TAIL = "</data></array></value>\n</member>\n</struct></value>\n"
@@ -387,15 +456,13 @@ _MULTICALL_TAIL = "</data></array></value>\n</member>\n</struct></value>\n"
 
 def marshal_fault(fault: Fault) -> str:
     """Return the ``<fault>`` element for ``fault``, as the standard library writes it."""
-    out = ["<fault>\n"]
-    strings: list[str] = []
-    _dump(
-        {"faultCode": fault.faultCode, "faultString": fault.faultString},
-        _Writer(out, strings, False, False),
-    )
-    out.append("</fault>\n")
-    _check_strings(strings, fault.faultString)
-    return "".join(out)
+
+    def fill(w: _Writer) -> None:
+        w.append("<fault>\n")
+        _dump({"faultCode": fault.faultCode, "faultString": fault.faultString}, w)
+        w.append("</fault>\n")
+
+    return _written(fill, fault.faultString, False, False)
 
 
 def check_name(name: str) -> None:
@@ -404,8 +471,6 @@ def check_name(name: str) -> None:
 
 
 def _check_strings(strings: list[str], values: object) -> None:
-    # One check over all the strings joined: far cheaper than one per string, and than
-    # one over the whole document (its markup is known to be clean).
     if has_bad_char("".join(strings)):
         _raise_invalid_char(values)
 

@@ -294,6 +294,18 @@ def test_long_arrays_marshal_like_the_stdlib(items: list[object]) -> None:
 def test_long_arrays_are_checked_for_forbidden_characters() -> None:
     with pytest.raises(ValueError, match="at index 3"):
         dumps((["ok"] * 20 + ["bad\x00"],))
+    # Strings that need escaping are escaped together, joined by "\x00": one holding
+    # that character must still be refused, not split into two items.
+    with pytest.raises(ValueError, match="at index 3"):
+        dumps((["a&b"] * 20 + ["bad\x00<"],))
+
+
+def test_a_string_needing_escapes_late_in_the_document_is_escaped() -> None:
+    # Strings are written unescaped at first, and the document again if one needs it.
+    value = {"first": ["plain"] * 3, "then": {"deep": ["x", 1, "late & <last>"]}, "k&": 1}
+    ours = dumps((value,))
+    assert ours == xmlrpc.client.dumps(_any((value,)))
+    assert loads(ours)[0][0] == value
 
 
 @pytest.mark.timeout(300)  # coverage tracing in CI slows every example several times
