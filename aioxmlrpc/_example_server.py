@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime
 import socketserver
+import sys
 import threading
 from types import TracebackType
+from typing import Any
 from xmlrpc.client import Binary
 from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
@@ -59,6 +61,12 @@ class _ThreadedServer(socketserver.ThreadingMixIn, SimpleXMLRPCServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 1024  # socketserver's 5 refuses bursts of concurrent clients
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (timed out, cancelled) is routine, not a traceback.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class ExampleServer:

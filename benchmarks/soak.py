@@ -151,13 +151,13 @@ async def soak(url: str, minutes: float, concurrency: int) -> bool:
                 await one_call(proxy, quick, stats)
 
         workers = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
-        period_start = time.monotonic()
+        started = period_start = time.monotonic()
         print(f"start: rss {rss_mb():.1f} MiB, fds {open_fds()}", flush=True)
         samples.append((0.0, rss_mb(), open_fds()))
         while time.monotonic() < deadline:
             await asyncio.sleep(min(SAMPLE_EVERY, max(0.0, deadline - time.monotonic())))
             now = time.monotonic()
-            report(stats, now - period_start, samples[0][0] + now - period_start)
+            report(stats, now - period_start, now - started)
             samples.append((now, rss_mb(), open_fds()))
             merge(totals, stats)
             stats.__init__()  # type: ignore[misc]

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 import subprocess
 import sys
+import threading
+import time
+import urllib.parse
+import xmlrpc.client
 
 import pytest
 
@@ -157,3 +162,29 @@ def test_the_demo_in_process_against_a_given_server(
     assert "From pickle:" in out
     assert "With: " in out
     assert "Without: " in out
+
+
+def test_the_example_server_is_quiet_about_clients_that_hang_up(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # A client that times out or is cancelled leaves the server writing to a closed
+    # socket: routine under load, so no traceback on the server's stderr.
+    body = xmlrpc.client.dumps(("x" * (4 << 20),), "show_type").encode()
+    with ExampleServer() as server:
+        url = urllib.parse.urlsplit(server.url)
+        host, port = url.hostname or "", url.port
+        threads = threading.active_count()
+        for _ in range(3):
+            with socket.create_connection((host, port), timeout=10) as sock:
+                sock.sendall(
+                    b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+                )
+                # Close with a reset, before the reply is read.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        deadline = time.monotonic() + 20
+        while threading.active_count() > threads and time.monotonic() < deadline:
+            time.sleep(0.05)  # the handlers finish writing to the closed sockets
+        assert threading.active_count() == threads
+        assert xmlrpc.client.ServerProxy(server.url).ping() is True
+    assert "Traceback" not in capfd.readouterr().err
