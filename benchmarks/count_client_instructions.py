@@ -1,0 +1,162 @@
+"""Client cost in CPU instructions per call, ours against raw aiohttp: deterministic ratios.
+
+``bench_client.py`` times the client, and on a shared machine its rounds differ by tens
+of percent; instruction counts do not. This runs the client in a child Python under
+``valgrind --tool=cachegrind`` (the server, ``_fast_server.py``, runs outside it), making
+N and then 2N calls after a warm-up, and reports ``(I(2N) - I(N)) / N``: the
+instructions one call costs the client, start-up and imports cancelled out. Clients:
+
+- ours: ``AsyncServerProxy`` awaiting ``ping()`` or ``echo(PAYLOAD)``;
+- raw: one ``aiohttp.ClientSession`` posting the prebuilt request and reading the reply;
+- codec: our encoding of the request and parsing of the reply alone, no I/O (what ours
+  adds to raw, at the least).
+
+Needs valgrind; run from the project root::
+
+    python benchmarks/count_client_instructions.py          # about 5 minutes
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CALLS = {"ping": 300, "echo": 200}
+CONCURRENCY = (1, 10, 100)
+
+CHILD = """
+import asyncio, sys
+sys.path.insert(0, {here!r})
+import _fast_server, aiohttp
+from aioxmlrpc import AsyncServerProxy, codec
+
+URL, WORKLOAD, CLIENT, CALLS, CONCURRENCY = {url!r}, {workload!r}, {client!r}, {calls}, {c}
+ARGS = () if WORKLOAD == "ping" else (_fast_server.PAYLOAD,)
+REQUEST = _fast_server.request_body(WORKLOAD, ARGS)
+REPLY = _fast_server.response_body(True if WORKLOAD == "ping" else _fast_server.PAYLOAD)
+
+async def run_calls(call, count):
+    async def worker(n):
+        for _ in range(n):
+            await call()
+    share, extra = divmod(count, CONCURRENCY)
+    await asyncio.gather(*(worker(share + (i < extra)) for i in range(CONCURRENCY)))
+
+async def main():
+    if CLIENT == "codec":
+        async def call():
+            codec.encode_request(WORKLOAD, ARGS)
+            codec.ResponseParser().close(REPLY)
+        await run_calls(call, 20)
+        await run_calls(call, CALLS)
+    elif CLIENT == "ours":
+        async with AsyncServerProxy(URL, pool_size=min(CONCURRENCY, 100)) as proxy:
+            method = getattr(proxy, WORKLOAD)
+            async def call():
+                await method(*ARGS)
+            await run_calls(call, 20 + CONCURRENCY)
+            await run_calls(call, CALLS)
+    else:
+        connector = aiohttp.TCPConnector(limit=min(CONCURRENCY, 100))
+        headers = {{"Content-Type": "text/xml"}}
+        async with aiohttp.ClientSession(connector=connector) as session:
+            async def call():
+                async with session.post(URL, data=REQUEST, headers=headers) as response:
+                    assert await response.read() == REPLY
+            await run_calls(call, 20 + CONCURRENCY)
+            await run_calls(call, CALLS)
+
+asyncio.run(main())
+"""
+
+
+def instructions(url: str, workload: str, client: str, calls: int, concurrency: int) -> int:
+    code = CHILD.format(
+        here=str(HERE), url=url, workload=workload, client=client, calls=calls, c=concurrency
+    )
+    done = subprocess.run(
+        [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--cachegrind-out-file=/dev/null",
+            sys.executable,
+            "-c",
+            code,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+        env={**os.environ, "PYTHONHASHSEED": "0"},  # the same set-up cost in both runs
+    )
+    match = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if match is None:
+        raise SystemExit(f"no instruction count in valgrind's output:\n{done.stderr}")
+    return int(match.group(1).replace(",", ""))
+
+
+def per_call(url: str, workload: str, client: str, concurrency: int) -> float:
+    n = CALLS[workload]
+    once = instructions(url, workload, client, n, concurrency)
+    twice = instructions(url, workload, client, 2 * n, concurrency)
+    return (twice - once) / n
+
+
+def start_server() -> tuple[subprocess.Popen[str], str]:
+    server = subprocess.Popen(
+        [sys.executable, str(HERE / "_fast_server.py"), "--max-seconds", "3600"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    line = server.stdout.readline().split()
+    if len(line) != 2 or line[0] != "PORT":
+        server.kill()
+        server.wait(timeout=10)
+        raise SystemExit(f"the benchmark server did not start: {line!r}")
+    return server, f"http://127.0.0.1:{line[1]}/RPC2"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--concurrency",
+        default=",".join(map(str, CONCURRENCY)),
+        help="comma-separated calls in flight (default %(default)s)",
+    )
+    args = parser.parse_args(argv)
+    levels = [int(c) for c in args.concurrency.split(",")]
+    server, url = start_server()
+    try:
+        print("Client instructions per call (valgrind cachegrind), ours / raw aiohttp")
+        print(f"{'call':<5} {'c':>5} {'raw':>10} {'ours':>10} {'ours/raw':>9} {'codec alone':>12}")
+        for workload in CALLS:
+            codec = per_call(url, workload, "codec", 1)
+            for concurrency in levels:
+                raw = per_call(url, workload, "raw", concurrency)
+                ours = per_call(url, workload, "ours", concurrency)
+                print(
+                    f"{workload:<5} {concurrency:>5} {raw:>10,.0f} {ours:>10,.0f} "
+                    f"{ours / raw:>9.2f} {codec:>12,.0f}",
+                    flush=True,
+                )
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()
+        server.terminate()
+        server.wait(timeout=10)
+        assert server.stdout is not None
+        server.stdout.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
