@@ -347,9 +347,9 @@ class HTTPTransport:
                 response = await session.post(target.url, data=data, headers=headers, **options)
                 state.replied = True
                 try:
-                    self._check(response, target, parser, show, verbose)
+                    encoding = self._check(response, target, parser, show, verbose)
                     length = response.content_length
-                    if length is not None and length <= _READ_WHOLE and not _encoded(response):
+                    if length is not None and length <= _READ_WHOLE and not encoding:
                         whole = await response.read()
                         if show:
                             self._show_body(whole, verbose)
@@ -411,21 +411,28 @@ class HTTPTransport:
         parser: ResponseParser,
         show: bool,
         verbose: bool,
-    ) -> None:
-        """Refuse a reply by its head: status, Content-Type, declared size."""
+    ) -> str:
+        """Refuse a reply by its head (status, Content-Type, declared size).
+
+        Returns:
+            Its content coding, lowercase; empty for none (or ``identity``).
+        """
         if show:
             self._show_reply(response, verbose)
         if response.status != 200:
             raise ProtocolError(
                 target.display, response.status, response.reason or "", dict(response.headers)
             )
-        content_type = response.headers.get("Content-Type", "")
-        if content_type and _NOT_XML.match(content_type):
+        headers = response.headers
+        content_type = headers.get("Content-Type", "")
+        if content_type and _refused_type(content_type):
             raise InvalidResponse(
                 f"expected an XML body from {target.display}, got Content-Type {content_type!r}"
             )
-        encoding = response.headers.get("Content-Encoding", "").lower()
-        if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        encoding = headers.get("Content-Encoding", "").lower()
+        if encoding == "identity":
+            encoding = ""
+        elif encoding not in ("", "gzip", "x-gzip", "deflate"):
             raise InvalidResponse(
                 f"unsupported Content-Encoding {encoding!r} from {target.display}"
             )
@@ -436,6 +443,7 @@ class HTTPTransport:
                 f"response from {target.display} declares {length} bytes, "
                 f"over the {limit} allowed (max_response_size)"
             )
+        return encoding
 
     async def _read_stream(
         self, response: aiohttp.ClientResponse, parser: ResponseParser, show: bool, verbose: bool
@@ -521,8 +529,17 @@ class _Inflater:
             raise TruncatedResponse(f"compressed body ({self._encoding}) ended early")
 
 
-def _encoded(response: aiohttp.ClientResponse) -> bool:
-    return response.headers.get("Content-Encoding", "identity").lower() != "identity"
+def _refused_type(content_type: str) -> bool:
+    # A server sends one or two Content-Type values: remember the verdict on each.
+    refused = _REFUSED_TYPES.get(content_type)
+    if refused is None:
+        refused = _NOT_XML.match(content_type) is not None
+        if len(_REFUSED_TYPES) < 64:
+            _REFUSED_TYPES[content_type] = refused
+    return refused
+
+
+_REFUSED_TYPES: dict[str, bool] = {}
 
 
 def _client_timeout(timeout: float | aiohttp.ClientTimeout | None) -> aiohttp.ClientTimeout:
