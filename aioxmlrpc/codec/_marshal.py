@@ -23,10 +23,11 @@ Rules (each one the standard library's, unless marked *ours*):
 - *Ours:* base64 is written on one line (the standard library wraps at 76 columns);
   every decoder accepts both, and it is much faster.
 
-Speed comes from three things: the containers' loops handle the common scalars inline
+Speed comes from four things: the containers' loops handle the common scalars inline
 instead of dispatching through a method per value; each scalar is one formatted string
-and one ``append``; and forbidden characters are looked for once, in all the strings
-joined, not string by string nor in the whole document.
+and one ``append``; forbidden characters are looked for once, in all the strings joined,
+not string by string nor in the whole document; and strings are written unescaped
+first, the document again only if that same joined text shows one needs escaping.
 """
 
 from __future__ import annotations
