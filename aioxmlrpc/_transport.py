@@ -54,6 +54,7 @@ from ._exceptions import (
     TransportTimeout,
     TruncatedResponse,
 )
+from ._pool import FairGate
 from ._redact import redact_headers, redact_url
 from ._types import Value
 from ._version import __version__
@@ -245,6 +246,9 @@ class HTTPTransport:
         self._proxy = proxy
         self._proxy_display = redact_url(proxy) if proxy else None
         self._pool_size = pool_size
+        # Our session's calls queue for a connection in order (see _pool.py); a caller's
+        # session has its own limits, unknown to us.
+        self._gate = FairGate(pool_size) if session is None else None
         self._gzip_threshold = gzip_threshold
         self._output = output
         self._timeout = _client_timeout(timeout)
@@ -337,47 +341,71 @@ class HTTPTransport:
             self._show_request(target, headers, body, verbose)
         options = self._post_options
         started = asyncio.get_running_loop().time()
-        for attempt in (1, 2):
-            state = _Attempt()
-            _ATTEMPT.set(state)
-            # aiohttp wants a file object above 1 MiB (it warns otherwise); a fresh one
-            # each attempt, so that a retry sends the whole body again.
-            data: bytes | io.BytesIO = body if len(body) <= _MIB else io.BytesIO(body)
-            try:
-                response = await session.post(target.url, data=data, headers=headers, **options)
-                state.replied = True
+        gate = self._gate
+        queued = gate is not None and not gate.try_enter()
+        if queued:
+            await self._queue(target)
+        try:
+            if queued:
+                options = {**options, "timeout": self._remaining(started, target)}
+            for attempt in (1, 2):
+                state = _Attempt()
+                _ATTEMPT.set(state)
+                # aiohttp wants a file object above 1 MiB (it warns otherwise); a fresh one
+                # each attempt, so that a retry sends the whole body again.
+                data: bytes | io.BytesIO = body if len(body) <= _MIB else io.BytesIO(body)
                 try:
-                    encoding = self._check(response, target, parser, show, verbose)
-                    length = response.content_length
-                    if length is not None and length <= _READ_WHOLE and not encoding:
-                        whole = await response.read()
-                        if show:
-                            self._show_body(whole, verbose)
-                        value = parser.close(whole)
-                    else:
-                        value = await self._read_stream(response, parser, show, verbose)
-                except BaseException:
-                    # Cancelled or failed mid-body: drop the connection, never pool it.
-                    response.close()
-                    raise
-                response.release()
-                return value
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-                if attempt == 1 and self._may_retry(exc, state):
-                    logger.debug("retrying %s on a new connection: %s", target.display, exc)
-                    # One time budget for both tries.
-                    options = {**options, "timeout": self._remaining(started, target)}
-                    continue
-                if state.replied:
-                    raise TruncatedResponse(
-                        f"{target.display} closed the connection in the middle of its reply"
-                    ) from None
-                raise _translate(exc, target, self) from None
-            except aiohttp.ClientError as exc:
-                raise _translate(exc, target, self) from None
-            except (TimeoutError, asyncio.TimeoutError) as exc:
-                raise _translate(exc, target, self) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+                    response = await session.post(target.url, data=data, headers=headers, **options)
+                    state.replied = True
+                    try:
+                        encoding = self._check(response, target, parser, show, verbose)
+                        length = response.content_length
+                        if length is not None and length <= _READ_WHOLE and not encoding:
+                            whole = await response.read()
+                            if show:
+                                self._show_body(whole, verbose)
+                            value = parser.close(whole)
+                        else:
+                            value = await self._read_stream(response, parser, show, verbose)
+                    except BaseException:
+                        # Cancelled or failed mid-body: drop the connection, never pool it.
+                        response.close()
+                        raise
+                    response.release()
+                    return value
+                except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                    if attempt == 1 and self._may_retry(exc, state):
+                        logger.debug("retrying %s on a new connection: %s", target.display, exc)
+                        # One time budget for both tries.
+                        options = {**options, "timeout": self._remaining(started, target)}
+                        continue
+                    if state.replied:
+                        raise TruncatedResponse(
+                            f"{target.display} closed the connection in the middle of its reply"
+                        ) from None
+                    raise _translate(exc, target, self) from None
+                except aiohttp.ClientError as exc:
+                    raise _translate(exc, target, self) from None
+                except (TimeoutError, asyncio.TimeoutError) as exc:
+                    raise _translate(exc, target, self) from None
+            raise AssertionError("unreachable")  # pragma: no cover
+        finally:
+            if gate is not None:
+                gate.leave()
+
+    async def _queue(self, target: _Target) -> None:
+        """Wait for a place in the pool, in turn, within the call's total timeout."""
+        assert self._gate is not None  # noqa: S101 - only called with a gate
+        # aiohttp counts the wait for a pooled connection in ``connect`` too.
+        limits = [t for t in (self._timeout.total, self._timeout.connect) if t is not None]
+        limit = min(limits) if limits else None
+        try:
+            await self._gate.enter(limit)
+        except (TimeoutError, asyncio.TimeoutError):
+            raise TransportTimeout(
+                f"call to {target.display} timed out after {limit:g} s waiting for one "
+                f"of the pool's {self._pool_size} connections (pool_size)"
+            ) from None
 
     def _remaining(self, started: float, target: _Target) -> aiohttp.ClientTimeout:
         total = self._timeout.total
