@@ -9,7 +9,7 @@ instructions one call costs the client, start-up and imports cancelled out. Clie
 - ours: ``AsyncServerProxy`` awaiting ``ping()`` or ``echo(PAYLOAD)``;
 - raw: one ``aiohttp.ClientSession`` posting the prebuilt request and reading the reply;
 - codec: our encoding of the request and parsing of the reply alone, no I/O (what ours
-  adds to raw, at the least).
+  adds to raw, at the least), and the same work done by ``xmlrpc.client``.
 
 Needs valgrind; run from the project root::
 
@@ -31,7 +31,7 @@ CALLS = {"ping": 300, "echo": 200}
 CONCURRENCY = (1, 10, 100)
 
 CHILD = """
-import asyncio, sys
+import asyncio, sys, xmlrpc.client
 sys.path.insert(0, {here!r})
 import _fast_server, aiohttp
 from aioxmlrpc import AsyncServerProxy, codec
@@ -53,6 +53,12 @@ async def main():
         async def call():
             codec.encode_request(WORKLOAD, ARGS)
             codec.ResponseParser().close(REPLY)
+        await run_calls(call, 20)
+        await run_calls(call, CALLS)
+    elif CLIENT == "stdlib-codec":
+        async def call():
+            xmlrpc.client.dumps(ARGS, WORKLOAD).encode()
+            xmlrpc.client.loads(REPLY)
         await run_calls(call, 20)
         await run_calls(call, CALLS)
     elif CLIENT == "ours":
@@ -137,15 +143,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     server, url = start_server()
     try:
         print("Client instructions per call (valgrind cachegrind), ours / raw aiohttp")
-        print(f"{'call':<5} {'c':>5} {'raw':>10} {'ours':>10} {'ours/raw':>9} {'codec alone':>12}")
+        print(
+            f"{'call':<5} {'c':>5} {'raw':>10} {'ours':>10} {'ours/raw':>9} "
+            f"{'our codec':>10} {'stdlib codec':>13}"
+        )
         for workload in CALLS:
             codec = per_call(url, workload, "codec", 1)
+            stdlib_codec = per_call(url, workload, "stdlib-codec", 1)
             for concurrency in levels:
                 raw = per_call(url, workload, "raw", concurrency)
                 ours = per_call(url, workload, "ours", concurrency)
                 print(
                     f"{workload:<5} {concurrency:>5} {raw:>10,.0f} {ours:>10,.0f} "
-                    f"{ours / raw:>9.2f} {codec:>12,.0f}",
+                    f"{ours / raw:>9.2f} {codec:>10,.0f} {stdlib_codec:>13,.0f}",
                     flush=True,
                 )
     finally:
