@@ -246,12 +246,12 @@ class HTTPTransport:
         self._proxy = proxy
         self._proxy_display = redact_url(proxy) if proxy else None
         self._pool_size = pool_size
-        # Our session's calls queue for a connection in order (see _pool.py); a caller's
-        # session has its own limits, unknown to us.
-        self._gate = FairGate(pool_size) if session is None else None
         self._gzip_threshold = gzip_threshold
         self._output = output
         self._timeout = _client_timeout(timeout)
+        # Our session's calls queue for a connection in order (see _pool.py); a caller's
+        # session has its own limits, unknown to us.
+        self._gate = FairGate(pool_size, _queue_limit(self._timeout)) if session is None else None
         base: CIMultiDict[str] = CIMultiDict(
             {
                 "Content-Type": "text/xml",
@@ -396,15 +396,12 @@ class HTTPTransport:
     async def _queue(self, target: _Target) -> None:
         """Wait for a place in the pool, in turn, within the call's total timeout."""
         assert self._gate is not None  # noqa: S101 - only called with a gate
-        # aiohttp counts the wait for a pooled connection in ``connect`` too.
-        limits = [t for t in (self._timeout.total, self._timeout.connect) if t is not None]
-        limit = min(limits) if limits else None
         try:
-            await self._gate.enter(limit)
+            await self._gate.enter()
         except (TimeoutError, asyncio.TimeoutError):
             raise TransportTimeout(
-                f"call to {target.display} timed out after {limit:g} s waiting for one "
-                f"of the pool's {self._pool_size} connections (pool_size)"
+                f"call to {target.display} timed out after {_queue_limit(self._timeout):g} s "
+                f"waiting for one of the pool's {self._pool_size} connections (pool_size)"
             ) from None
 
     def _remaining(self, started: float, target: _Target) -> aiohttp.ClientTimeout:
@@ -555,6 +552,12 @@ class _Inflater:
     def finish(self) -> None:
         if not self._inflate.eof:
             raise TruncatedResponse(f"compressed body ({self._encoding}) ended early")
+
+
+def _queue_limit(timeout: aiohttp.ClientTimeout) -> float | None:
+    """How long a call may wait for a pooled connection: aiohttp counts it in both."""
+    limits = [t for t in (timeout.total, timeout.connect) if t is not None]
+    return min(limits) if limits else None
 
 
 def _refused_type(content_type: str) -> bool:

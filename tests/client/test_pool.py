@@ -86,10 +86,10 @@ async def test_a_place_handed_to_a_waiter_cancelled_before_it_ran_is_passed_on(
     timeout: float | None,
 ) -> None:
     # With asyncio.wait_for, the cancellation could be swallowed here before Python 3.12.
-    gate = FairGate(1)
+    gate = FairGate(1, timeout)
     assert gate.try_enter()
-    first = asyncio.create_task(gate.enter(timeout))
-    second = asyncio.create_task(gate.enter(timeout))
+    first = asyncio.create_task(gate.enter())
+    second = asyncio.create_task(gate.enter())
     await asyncio.sleep(0)  # both wait
     gate.leave()  # hands the place to first...
     first.cancel()  # ...which is cancelled before it could run
@@ -101,11 +101,23 @@ async def test_a_place_handed_to_a_waiter_cancelled_before_it_ran_is_passed_on(
     assert gate.try_enter()
 
 
-async def test_a_waiter_that_times_out_leaves_the_queue() -> None:
-    gate = FairGate(1)
+async def test_waiters_time_out_in_turn_and_leave_the_queue() -> None:
+    gate = FairGate(1, 0.05)
     assert gate.try_enter()
-    with pytest.raises((TimeoutError, asyncio.TimeoutError)):
-        await gate.enter(0.01)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    waiters = []
+    for _ in range(3):
+        waiters.append(asyncio.create_task(gate.enter()))
+        await asyncio.sleep(0.02)
+    ended = []
+    for task in waiters:
+        with pytest.raises((TimeoutError, asyncio.TimeoutError)):
+            await task
+        ended.append(loop.time() - started)
+    # Each after its own 0.05 s: 0.05, 0.07, 0.09 (one timer, re-armed for each).
+    assert [round(t, 2) >= 0.05 + 0.02 * i for i, t in enumerate(ended)] == [True] * 3
+    assert ended[-1] < 1
     gate.leave()
     assert gate.try_enter()  # free again: nobody left waiting
 
