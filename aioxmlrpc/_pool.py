@@ -1,4 +1,6 @@
-"""The pool's queue: calls get a connection in the order they asked for one.
+"""The connection pool: a fair queue in front of it, and connectors that report reuse.
+
+The queue: calls get a connection in the order they asked for one.
 
 aiohttp's connector wakes a waiter when a connection is released, but a call that starts
 before the waiter runs can take that connection first. Under a steady stream of calls
@@ -13,10 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import math
+import weakref
 from collections import deque
 
-__all__ = ["FairGate"]
+import aiohttp
+from aiohttp.client_reqrep import ClientRequest
+from aiohttp.connector import Connection
+from aiohttp.tracing import Trace
+
+__all__ = ["ATTEMPT", "Attempt", "FairGate", "TCPConnector", "UnixConnector"]
 
 
 class FairGate:
@@ -91,3 +100,63 @@ class FairGate:
                 waiter.set_exception(TimeoutError())
         if waiters and waiters[0][1] != math.inf:
             self._timer = asyncio.get_running_loop().call_at(waiters[0][1], self._expire)
+
+
+# -- connectors that tell a call whether its connection is a pooled one ---------------
+
+
+class Attempt:
+    """What one try of a call learned: was its connection pooled, did a reply start."""
+
+    __slots__ = ("replied", "reused")
+
+    def __init__(self) -> None:
+        self.reused = False
+        self.replied = False
+
+
+# The try in progress, for the connector to mark (it runs inside the caller's task).
+ATTEMPT: contextvars.ContextVar[Attempt | None] = contextvars.ContextVar(
+    "aioxmlrpc_attempt", default=None
+)
+
+
+class _ReuseAware:
+    """Connector mixin: tells the try in progress whether its connection served before.
+
+    ``connect()`` is aiohttp's public connector hook; a weak set remembers the
+    connections already handed out. Cheaper than aiohttp's tracing, which costs every
+    call a dozen signal coroutines.
+    """
+
+    _served: weakref.WeakSet[object]
+
+    async def connect(
+        self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
+    ) -> Connection:
+        connection: Connection = await super().connect(req, traces, timeout)  # type: ignore[misc]
+        protocol = connection.protocol
+        if protocol is not None:
+            served = protocol in self._served
+            if not served:
+                self._served.add(protocol)
+            attempt = ATTEMPT.get()
+            if attempt is not None:
+                attempt.reused = served
+        return connection
+
+
+class TCPConnector(_ReuseAware, aiohttp.TCPConnector):
+    """aiohttp's TCP connector, telling each try whether its connection served before."""
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self._served = weakref.WeakSet()
+
+
+class UnixConnector(_ReuseAware, aiohttp.UnixConnector):
+    """aiohttp's unix-socket connector, telling each try whether its connection served before."""
+
+    def __init__(self, path: str, **options: object) -> None:
+        super().__init__(path, **options)  # type: ignore[arg-type]
+        self._served = weakref.WeakSet()

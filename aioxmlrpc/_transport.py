@@ -2,13 +2,15 @@
 
 What happens to a call, in order:
 
+0. Wait, in turn, for one of the pool's connections (``_pool.py``), within the call's
+   time.
 1. POST the request body (gzip-compressed above ``gzip_threshold``) with ``Content-Type:
    text/xml``, our ``User-Agent``, ``Accept-Encoding: gzip`` and any basic auth from the
    URL. Redirects are not followed (the standard library does not either).
 2. A status other than 200 raises :class:`~aioxmlrpc.ProtocolError`; an HTML or JSON
    Content-Type raises :class:`~aioxmlrpc.InvalidResponse`; a declared length over the limit
    raises :class:`~aioxmlrpc.ResponseTooLarge` before reading.
-3. The body is fed to the parser as it arrives, decompressed here in bounded steps, so a
+3. The body is fed to the parser as it arrives, decompressed in bounded steps, so a
    gzip bomb never holds more than a step in memory and the size limit counts the
    decompressed bytes. A small body is read whole and parsed in one pass.
 4. A connection the server closed while it sat idle in the pool is retried once, and only
@@ -24,24 +26,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextvars
 import gzip
 import io
 import logging
 import re
 import ssl
 import sys
-import weakref
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 from urllib.parse import unquote_to_bytes, urlsplit, urlunsplit
 
 import aiohttp
-from aiohttp.client_reqrep import ClientRequest
-from aiohttp.connector import Connection
-from aiohttp.tracing import Trace
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -54,7 +50,8 @@ from ._exceptions import (
     TransportTimeout,
     TruncatedResponse,
 )
-from ._pool import FairGate
+from ._inflate import Inflater
+from ._pool import ATTEMPT, Attempt, FairGate, TCPConnector, UnixConnector
 from ._redact import redact_headers, redact_url
 from ._types import Value
 from ._version import __version__
@@ -89,8 +86,6 @@ _MIB = 1 << 20
 _SKIP_AUTO_HEADERS = frozenset({"Accept"})
 # Bodies up to this size are read whole and parsed in one pass.
 _READ_WHOLE = 64 * 1024
-# Decompressed bytes produced per step: what a gzip bomb can make us hold at once.
-_INFLATE_STEP = 64 * 1024
 
 
 class Transport(Protocol):
@@ -110,59 +105,6 @@ class Transport(Protocol):
     async def aclose(self) -> None:
         """Release what the transport holds; calling it again does nothing."""
         ...
-
-
-class _Attempt:
-    """What one try of a call learned: was its connection pooled, did a reply start."""
-
-    __slots__ = ("replied", "reused")
-
-    def __init__(self) -> None:
-        self.reused = False
-        self.replied = False
-
-
-# The try in progress, for the connector to mark (it runs inside the caller's task).
-_ATTEMPT: contextvars.ContextVar[_Attempt | None] = contextvars.ContextVar(
-    "aioxmlrpc_attempt", default=None
-)
-
-
-class _ReuseAware:
-    """Connector mixin: tells the try in progress whether its connection served before.
-
-    ``connect()`` is aiohttp's public connector hook; a weak set remembers the
-    connections already handed out. Cheaper than aiohttp's tracing, which costs every
-    call a dozen signal coroutines.
-    """
-
-    _served: weakref.WeakSet[object]
-
-    async def connect(
-        self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
-    ) -> Connection:
-        connection: Connection = await super().connect(req, traces, timeout)  # type: ignore[misc]
-        protocol = connection.protocol
-        if protocol is not None:
-            served = protocol in self._served
-            if not served:
-                self._served.add(protocol)
-            attempt = _ATTEMPT.get()
-            if attempt is not None:
-                attempt.reused = served
-        return connection
-
-
-class _TCPConnector(_ReuseAware, aiohttp.TCPConnector):
-    def __init__(self, **options: object) -> None:
-        super().__init__(**options)  # type: ignore[arg-type]
-        self._served = weakref.WeakSet()
-
-
-class _UnixConnector(_ReuseAware, aiohttp.UnixConnector):
-    def __init__(self, path: str, **options: object) -> None:
-        super().__init__(path, **options)  # type: ignore[arg-type]
-        self._served = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -299,10 +241,10 @@ class HTTPTransport:
             raise TransportError("the transport is closed")
         connector: aiohttp.BaseConnector
         if self._unix_socket is not None:
-            connector = _UnixConnector(self._unix_socket, limit=self._pool_size)
+            connector = UnixConnector(self._unix_socket, limit=self._pool_size)
         else:
             ssl_option: ssl.SSLContext | bool = self._context if self._context else True
-            connector = _TCPConnector(limit=self._pool_size, ssl=ssl_option)
+            connector = TCPConnector(limit=self._pool_size, ssl=ssl_option)
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=self._timeout,
@@ -349,8 +291,8 @@ class HTTPTransport:
             if queued:
                 options = {**options, "timeout": self._remaining(started, target)}
             for attempt in (1, 2):
-                state = _Attempt()
-                _ATTEMPT.set(state)
+                state = Attempt()
+                ATTEMPT.set(state)
                 # aiohttp wants a file object above 1 MiB (it warns otherwise); a fresh one
                 # each attempt, so that a retry sends the whole body again.
                 data: bytes | io.BytesIO = body if len(body) <= _MIB else io.BytesIO(body)
@@ -420,7 +362,7 @@ class HTTPTransport:
             ceil_threshold=timeout.ceil_threshold,
         )
 
-    def _may_retry(self, exc: Exception, state: _Attempt) -> bool:
+    def _may_retry(self, exc: Exception, state: Attempt) -> bool:
         # Only a pooled connection that gave no reply at all: the request may never have
         # reached the server. Outside sessions cannot tell us about reuse; trust the error.
         if state.replied or isinstance(exc, aiohttp.ClientConnectorError):
@@ -481,7 +423,7 @@ class HTTPTransport:
                     self._show_body(chunk, verbose)
                 parser.feed(chunk)
             return parser.close()
-        inflate = _Inflater(encoding)
+        inflate = Inflater(encoding)
         async for chunk in response.content.iter_chunked(_READ_WHOLE):
             for piece in inflate.feed(chunk):
                 if show:
@@ -522,36 +464,6 @@ class HTTPTransport:
 
     def _show_body(self, data: bytes, verbose: bool) -> None:
         self._print(f"body: {data!r}", verbose)
-
-
-class _Inflater:
-    """gzip/deflate in bounded steps: never more than ``_INFLATE_STEP`` bytes at once."""
-
-    def __init__(self, encoding: str) -> None:
-        # 47 = 32 (detect gzip or zlib header) + 15; raw deflate is tried if that fails.
-        self._encoding = encoding
-        self._inflate = zlib.decompressobj(47 if encoding != "deflate" else 15)
-        self._started = False
-
-    def feed(self, data: bytes) -> Iterable[bytes]:
-        try:
-            if not self._started and self._encoding == "deflate" and data and data[0] & 0x0F != 8:
-                self._inflate = zlib.decompressobj(-15)  # deflate sent without its zlib header
-            self._started = True
-            piece = self._inflate.decompress(data, _INFLATE_STEP)
-            while True:
-                if piece:
-                    yield piece
-                tail = self._inflate.unconsumed_tail
-                if not tail:
-                    return
-                piece = self._inflate.decompress(tail, _INFLATE_STEP)
-        except zlib.error as exc:
-            raise InvalidResponse(f"body is not valid {self._encoding}: {exc}") from None
-
-    def finish(self) -> None:
-        if not self._inflate.eof:
-            raise TruncatedResponse(f"compressed body ({self._encoding}) ended early")
 
 
 def _queue_limit(timeout: aiohttp.ClientTimeout) -> float | None:
