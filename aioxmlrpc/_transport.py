@@ -308,7 +308,9 @@ class HTTPTransport:
                                 self._show_body(whole, verbose)
                             value = parser.close(whole)
                         else:
-                            value = await self._read_stream(response, parser, show, verbose)
+                            value = await self._read_stream(
+                                response, encoding, parser, show, verbose
+                            )
                     except BaseException:
                         # Cancelled or failed mid-body: drop the connection, never pool it.
                         response.close()
@@ -413,11 +415,15 @@ class HTTPTransport:
         return encoding
 
     async def _read_stream(
-        self, response: aiohttp.ClientResponse, parser: ResponseParser, show: bool, verbose: bool
+        self,
+        response: aiohttp.ClientResponse,
+        encoding: str,
+        parser: ResponseParser,
+        show: bool,
+        verbose: bool,
     ) -> Value:
         """Feed a large or compressed body to the parser as it arrives."""
-        encoding = response.headers.get("Content-Encoding", "").lower()
-        if encoding in ("", "identity"):
+        if not encoding:
             async for chunk in response.content.iter_chunked(_READ_WHOLE):
                 if show:
                     self._show_body(chunk, verbose)

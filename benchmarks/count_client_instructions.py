@@ -19,12 +19,12 @@ Needs valgrind; run from the project root::
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from count_instructions import valgrind_instructions
 
 HERE = Path(__file__).resolve().parent
 CALLS = {"ping": 300, "echo": 200}
@@ -83,29 +83,11 @@ asyncio.run(main())
 
 
 def instructions(url: str, workload: str, client: str, calls: int, concurrency: int) -> int:
-    code = CHILD.format(
-        here=str(HERE), url=url, workload=workload, client=client, calls=calls, c=concurrency
+    return valgrind_instructions(
+        CHILD.format(
+            here=str(HERE), url=url, workload=workload, client=client, calls=calls, c=concurrency
+        )
     )
-    done = subprocess.run(
-        [
-            "valgrind",
-            "--tool=cachegrind",
-            "--cache-sim=no",
-            "--cachegrind-out-file=/dev/null",
-            sys.executable,
-            "-c",
-            code,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=900,
-        env={**os.environ, "PYTHONHASHSEED": "0"},  # the same set-up cost in both runs
-    )
-    match = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
-    if match is None:
-        raise SystemExit(f"no instruction count in valgrind's output:\n{done.stderr}")
-    return int(match.group(1).replace(",", ""))
 
 
 def per_call(url: str, workload: str, client: str, concurrency: int) -> float:

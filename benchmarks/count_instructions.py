@@ -55,10 +55,8 @@ for _ in range({count}):
 """
 
 
-def instructions(name: str, operation: str, implementation: str, count: int) -> int:
-    code = CHILD.format(
-        here=str(HERE), name=name, operation=operation, implementation=implementation, count=count
-    )
+def valgrind_instructions(code: str) -> int:
+    """Instructions a child Python running ``code`` executes, counted by cachegrind."""
     done = subprocess.run(
         [
             "valgrind",
@@ -72,8 +70,8 @@ def instructions(name: str, operation: str, implementation: str, count: int) -> 
         capture_output=True,
         text=True,
         check=True,
-        # A fixed hash seed makes the set-up (building every payload) cost the same
-        # instructions in both runs, so that it cancels out exactly.
+        # A fixed hash seed makes the set-up (building payloads, importing) cost the same
+        # instructions in the N and 2N runs, so that it cancels out exactly.
         env={**os.environ, "PYTHONHASHSEED": "0"},
         timeout=900,
     )
@@ -81,6 +79,18 @@ def instructions(name: str, operation: str, implementation: str, count: int) -> 
     if match is None:
         raise SystemExit(f"no instruction count in valgrind's output:\n{done.stderr}")
     return int(match.group(1).replace(",", ""))
+
+
+def instructions(name: str, operation: str, implementation: str, count: int) -> int:
+    return valgrind_instructions(
+        CHILD.format(
+            here=str(HERE),
+            name=name,
+            operation=operation,
+            implementation=implementation,
+            count=count,
+        )
+    )
 
 
 def per_operation(name: str, operation: str, implementation: str) -> float:
