@@ -54,7 +54,8 @@ __all__ = [
 ]
 
 
-def _call_text(method_name: str, params_xml: str, encoding: str | None) -> str:
+def _call_head(method_name: str, encoding: str | None) -> str:
+    """Return a ``methodCall`` document's text up to its ``<params>``."""
     if type(method_name) is not str:
         if not isinstance(method_name, str):
             raise TypeError(f"method name must be a str, not {type(method_name).__name__}")
@@ -62,10 +63,15 @@ def _call_text(method_name: str, params_xml: str, encoding: str | None) -> str:
     _check_name(method_name)
     if "&" in method_name or "<" in method_name or ">" in method_name or "\r" in method_name:
         method_name = _escape(method_name)
-    return (
-        f"{_xml_header(encoding)}<methodCall>\n<methodName>{method_name}"
-        f"</methodName>\n{params_xml}</methodCall>\n"
-    )
+    return f"{_xml_header(encoding)}<methodCall>\n<methodName>{method_name}</methodName>\n"
+
+
+_CALL_TAIL = "</methodCall>\n"
+_RESPONSE_TAIL = "</methodResponse>\n"
+
+
+def _response_head(encoding: str | None) -> str:
+    return f"{_xml_header(encoding)}<methodResponse>\n"
 
 
 def encode_request(
@@ -92,10 +98,12 @@ def encode_request(
         OverflowError: An integer out of range.
         ValueError: A string holding a character XML 1.0 cannot carry.
     """
-    body = (
-        _marshal_params(params, allow_none=allow_none, allow_i8=allow_i8) if params else _NO_PARAMS
+    head = _call_head(method_name, encoding)
+    if not params:
+        return _encode(f"{head}{_NO_PARAMS}{_CALL_TAIL}", encoding)
+    text = _marshal_params(
+        params, allow_none=allow_none, allow_i8=allow_i8, head=head, tail=_CALL_TAIL
     )
-    text = _call_text(method_name, body, encoding)
     return _encode(text, encoding)
 
 
@@ -113,7 +121,7 @@ def encode_multicall(
     :func:`encode_request`.
     """
     body = _marshal_multicall(calls, allow_none=allow_none, allow_i8=allow_i8)
-    return _encode(_call_text("system.multicall", body, encoding), encoding)
+    return _encode(f"{_call_head('system.multicall', encoding)}{body}{_CALL_TAIL}", encoding)
 
 
 def encode_response(
@@ -127,14 +135,19 @@ def encode_response(
 
     Options and errors are those of :func:`encode_request`.
     """
-    body = _marshal_params((value,), allow_none=allow_none, allow_i8=allow_i8)
-    text = f"{_xml_header(encoding)}<methodResponse>\n{body}</methodResponse>\n"
+    text = _marshal_params(
+        (value,),
+        allow_none=allow_none,
+        allow_i8=allow_i8,
+        head=_response_head(encoding),
+        tail=_RESPONSE_TAIL,
+    )
     return _encode(text, encoding)
 
 
 def encode_fault(fault: Fault, *, encoding: str | None = None) -> bytes:
     """Return the ``methodResponse`` document carrying ``fault``."""
-    text = f"{_xml_header(encoding)}<methodResponse>\n{_marshal_fault(fault)}</methodResponse>\n"
+    text = f"{_response_head(encoding)}{_marshal_fault(fault)}{_RESPONSE_TAIL}"
     return _encode(text, encoding)
 
 
@@ -345,18 +358,17 @@ def dumps(
     # AssertionError, as the standard library's asserts raise (even under -O here).
     if not isinstance(params, (tuple, Fault)):
         raise AssertionError("argument must be tuple or Fault instance")
-    if isinstance(params, Fault):
-        body = _marshal_fault(params)
-        methodresponse = True
-    else:
-        if methodresponse and len(params) != 1:
-            raise AssertionError("response tuple must be a singleton")
-        body = _marshal_params(params, allow_none=allow_none, allow_i8=False)
+    if not isinstance(params, Fault) and methodresponse and len(params) != 1:
+        raise AssertionError("response tuple must be a singleton")
     if methodname:
-        return _call_text(methodname, body, encoding)
-    if methodresponse:
-        return f"{_xml_header(encoding)}<methodResponse>\n{body}</methodResponse>\n"
-    return body
+        head, tail = _call_head(methodname, encoding), _CALL_TAIL
+    elif methodresponse or isinstance(params, Fault):
+        head, tail = _response_head(encoding), _RESPONSE_TAIL
+    else:
+        head = tail = ""
+    if isinstance(params, Fault):
+        return f"{head}{_marshal_fault(params)}{tail}"
+    return _marshal_params(params, allow_none=allow_none, allow_i8=False, head=head, tail=tail)
 
 
 def loads(

@@ -270,13 +270,15 @@ def test_tuples_marshal_as_arrays() -> None:
         [True, *range(30), True],
         ["x"] * 20 + [b"bytes"] + ["x"] * 20,
         [2**40, *range(30), 2**40],
+        tuple(range(-20, 20)),
+        [-(2**31), *range(30), 2**31 - 1],
     ],
     ids=[
         *("ints", "strs", "escaped", "floats", "bools"),
-        *("mixed", "int-bool", "bool-ints", "bytes", "big"),
+        *("mixed", "int-bool", "bool-ints", "bytes", "big", "int-tuple", "int-limits"),
     ],
 )
-def test_long_arrays_marshal_like_the_stdlib(items: list[object]) -> None:
+def test_long_arrays_marshal_like_the_stdlib(items: list[object] | tuple[object, ...]) -> None:
     if any(isinstance(i, int) and not isinstance(i, bool) and abs(i) > 2**31 for i in items):
         with pytest.raises(OverflowError):
             dumps((items,))
