@@ -74,6 +74,9 @@ def _response_head(encoding: str | None) -> str:
     return f"{_xml_header(encoding)}<methodResponse>\n"
 
 
+_UTF8_RESPONSE_HEAD = _response_head(None)
+
+
 def encode_request(
     method_name: str,
     params: Iterable[object] = (),
@@ -356,18 +359,22 @@ def dumps(
         ValueError: A string holding a character XML 1.0 cannot carry.
     """
     # AssertionError, as the standard library's asserts raise (even under -O here).
-    if not isinstance(params, (tuple, Fault)):
-        raise AssertionError("argument must be tuple or Fault instance")
-    if not isinstance(params, Fault) and methodresponse and len(params) != 1:
+    if type(params) is not tuple:
+        if isinstance(params, Fault):
+            head = _call_head(methodname, encoding) if methodname else _response_head(encoding)
+            tail = _CALL_TAIL if methodname else _RESPONSE_TAIL
+            return f"{head}{_marshal_fault(params)}{tail}"
+        if not isinstance(params, tuple):
+            raise AssertionError("argument must be tuple or Fault instance")
+    if methodresponse and len(params) != 1:
         raise AssertionError("response tuple must be a singleton")
     if methodname:
         head, tail = _call_head(methodname, encoding), _CALL_TAIL
-    elif methodresponse or isinstance(params, Fault):
-        head, tail = _response_head(encoding), _RESPONSE_TAIL
+    elif methodresponse:
+        head = _UTF8_RESPONSE_HEAD if encoding is None else _response_head(encoding)
+        tail = _RESPONSE_TAIL
     else:
         head = tail = ""
-    if isinstance(params, Fault):
-        return f"{head}{_marshal_fault(params)}{tail}"
     return _marshal_params(params, allow_none=allow_none, allow_i8=False, head=head, tail=tail)
 
 

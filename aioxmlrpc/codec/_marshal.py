@@ -40,7 +40,7 @@ from typing import Any, NoReturn
 from xmlrpc.client import Binary, DateTime, Fault
 
 from .._types import MAXI8, MINI8
-from ._text import has_bad_char
+from ._text import changing_table, has_bad_char
 
 __all__ = [
     "check_name",
@@ -168,10 +168,6 @@ def _uniform_array(values: list[Any] | tuple[Any, ...], w: _Writer) -> bool:
     return True
 
 
-class _Restart(Exception):
-    """An optimistic pass wrote a string that needs escaping: start again, carefully."""
-
-
 class _Writer:
     r"""Where one marshalling writes: output, strings to check, options, open containers.
 
@@ -183,7 +179,8 @@ class _Writer:
     it writes strings as they are, and :meth:`text` looks for ``&<>\r`` once in all of
     them joined; only if one is found does the document get written again, escaping.
     Strings written already escaped go to ``escaped``, checked for forbidden characters
-    only.
+    only. Struct keys are collected without a look at their type: joining them all
+    refuses any that is not a string.
     """
 
     __slots__ = (
@@ -191,117 +188,146 @@ class _Writer:
         "allow_none",
         "append",
         "careful",
-        "collect",
         "escaped",
         "open_ids",
         "out",
         "strings",
     )
 
-    def __init__(self, allow_none: bool, allow_i8: bool, careful: bool = False) -> None:
-        self.out: list[str] = []
+    def __init__(self, head: str, allow_none: bool, allow_i8: bool, careful: bool) -> None:
+        self.out = [head]
+        self.append = self.out.append
         self.strings: list[str] = []
         self.escaped: list[str] = []
-        self.append = self.out.append
-        self.collect = self.strings.append
+        self.open_ids: set[int] = set()
         self.allow_none = allow_none
         self.allow_i8 = allow_i8
         self.careful = careful
-        self.open_ids: set[int] = set()
 
-    def text(self, root: object) -> str:
-        """Return the document written, after checking its strings.
+    def text(self, root: object) -> str | None:
+        """Return the document written, or None if an optimistic pass must be redone.
 
         Raises:
             ValueError: A string holds a character XML 1.0 cannot carry (``root`` is
                 walked again to say which).
-            _Restart: An optimistic pass met a string that needs escaping.
+            TypeError: A struct key is not a string.
         """
-        if self.escaped and has_bad_char("".join(self.escaped)):
-            _raise_invalid_char(root)
-        if self.strings:
+        try:
             # One check over all the strings joined: far cheaper than one per string, and
             # than one over the whole document (its markup is known to be clean).
             joined = "".join(self.strings)
-            if has_bad_char(joined):
-                _raise_invalid_char(root)
-            if not self.careful and (
-                "&" in joined or "<" in joined or ">" in joined or "\r" in joined
-            ):
-                raise _Restart
+        except TypeError:
+            raise TypeError("dictionary key must be string") from None
+        if joined.isascii() and not self.escaped:
+            # The common case in one pass: nothing forbidden, nothing to escape.
+            raw = joined.encode("ascii")
+            if raw.translate(_SUSPECT_TABLE) == raw:
+                return "".join(self.out)
+        if has_bad_char(joined) or (self.escaped and has_bad_char("".join(self.escaped))):
+            _raise_invalid_char(root)
+        if not self.careful and ("&" in joined or "<" in joined or ">" in joined or "\r" in joined):
+            return None
         return "".join(self.out)
 
 
+# What the one-pass check above looks for: ASCII characters XML forbids, and those escaped.
+_SUSPECT_TABLE = changing_table(bytes(range(32)).translate(None, b"\t\n") + b"&<>")
+#: Containers this deep or less are not tracked for cycles: a cycle nests without end,
+#: so it is still caught, one cycle's length past this depth, having written at most
+#: this many times the containers' width.
+_UNTRACKED_DEPTH = 8
+
+
 def _written(
-    fill: Callable[[_Writer], None], root: object, allow_none: bool, allow_i8: bool
+    fill: Callable[[Any, _Writer, int], None],
+    root: Any,
+    allow_none: bool,
+    allow_i8: bool,
+    head: str = "",
+    tail: str = "",
 ) -> str:
-    """Run ``fill`` optimistically, then carefully if a string turned out to need escaping."""
+    """Run ``fill(root, writer, 1)`` optimistically, then carefully if a string needs escaping."""
     try:
-        try:
-            writer = _Writer(allow_none, allow_i8)
-            fill(writer)
-            return writer.text(root)
-        except _Restart:
-            writer = _Writer(allow_none, allow_i8, careful=True)
-            fill(writer)
-            return writer.text(root)
+        for careful in (False, True):  # pragma: no branch - the careful pass returns
+            w = _Writer(head, allow_none, allow_i8, careful)
+            fill(root, w, 1)
+            w.append(tail)
+            text = w.text(root)
+            if text is not None:
+                return text
     except RecursionError:
         raise ValueError("value nests too deeply to marshal") from None
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _dump(value: Any, w: _Writer) -> None:
+def _open(value: object, w: _Writer, what: str) -> None:
+    key = id(value)
+    if key in w.open_ids:
+        raise TypeError(f"cannot marshal recursive {what}")
+    w.open_ids.add(key)
+
+
+def _dump(value: Any, w: _Writer, depth: int) -> None:
     """Append one ``<value>`` element for ``value``; every string written is collected."""
     cls = type(value)
-    append = w.append
     if cls is str:
-        w.collect(value)
+        w.strings.append(value)
         if w.careful and ("&" in value or "<" in value or ">" in value or "\r" in value):
             value = escape(value)
-        append(f"<value><string>{value}</string></value>\n")
-    elif cls is int:
-        if -2147483648 <= value <= 2147483647:
-            append(f"<value><int>{value}</int></value>\n")
-        else:
-            append(_big_int(value, w.allow_i8))
+        w.append(f"<value><string>{value}</string></value>\n")
+    elif cls is int and -2147483648 <= value <= 2147483647:
+        w.append(f"<value><int>{value}</int></value>\n")
     elif cls is bool:
-        append(_TRUE if value else _FALSE)
+        w.append(_TRUE if value else _FALSE)
     elif cls is float:
-        append(f"<value><double>{value!r}</double></value>\n")
+        w.append(f"<value><double>{value!r}</double></value>\n")
     elif cls is dict:
-        _dump_struct(value, w)
-    elif cls is list or cls is tuple:
-        _dump_array(value, w)
+        _dump_struct(value, w, depth)
+    elif cls is list:
+        _dump_array(value, w, depth)
+    else:
+        _dump_other(value, w, depth)
+
+
+def _dump_other(value: Any, w: _Writer, depth: int) -> None:
+    """Append the ``<value>`` of what the containers' loops do not write inline.
+
+    That is all but strings, 32-bit integers, booleans, floats, lists and dicts.
+    """
+    cls = type(value)
+    if cls is int:
+        w.append(_big_int(value, w.allow_i8))
+    elif cls is tuple:
+        _dump_array(value, w, depth)
     elif value is None:
         if not w.allow_none:
             raise TypeError("cannot marshal None unless allow_none is enabled")
-        append("<value><nil/></value>")
+        w.append("<value><nil/></value>")
     elif cls is bytes or cls is bytearray:
-        append(_base64(value))
+        w.append(_base64(value))
+    elif cls is Binary:
+        w.append(_base64(value.data))
     elif cls is datetime.datetime:
-        append(f"<value><dateTime.iso8601>{_datetime_text(value)}</dateTime.iso8601></value>\n")
+        w.append(f"<value><dateTime.iso8601>{_datetime_text(value)}</dateTime.iso8601></value>\n")
     elif cls is DateTime:
         text = value.value
-        w.collect(text)
+        w.strings.append(text)
         if w.careful and ("&" in text or "<" in text or ">" in text or "\r" in text):
             text = escape(text)
-        append(f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>\n")
-    elif cls is Binary:
-        append(_base64(value.data))
+        w.append(f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>\n")
     else:
-        _dump_struct(_instance_members(value), w)
+        _dump_struct(_instance_members(value), w, depth)
 
 
-def _dump_array(values: list[Any] | tuple[Any, ...], w: _Writer) -> None:
-    key = id(values)
-    open_ids = w.open_ids
-    if key in open_ids:
-        raise TypeError("cannot marshal recursive sequences")
-    append = w.append
-    collect = w.collect
-    careful = w.careful
+def _dump_array(values: list[Any] | tuple[Any, ...], w: _Writer, depth: int) -> None:
     if len(values) >= _UNIFORM_MIN and _uniform_array(values, w):
-        return
-    open_ids.add(key)
+        return  # scalars only: never part of a cycle
+    if depth > _UNTRACKED_DEPTH:
+        _open(values, w, "sequences")
+    append = w.append
+    collect = w.strings.append
+    careful = w.careful
+    inner = depth + 1
     append(_ARRAY_OPEN)
     for v in values:
         cls = type(v)
@@ -316,28 +342,28 @@ def _dump_array(values: list[Any] | tuple[Any, ...], w: _Writer) -> None:
             append(f"<value><double>{v!r}</double></value>\n")
         elif cls is bool:
             append(_TRUE if v else _FALSE)
+        elif cls is dict:
+            _dump_struct(v, w, inner)
+        elif cls is list:
+            _dump_array(v, w, inner)
         else:
-            _dump(v, w)
+            _dump_other(v, w, inner)
     append(_ARRAY_CLOSE)
-    open_ids.discard(key)
+    if depth > _UNTRACKED_DEPTH:
+        w.open_ids.discard(id(values))
 
 
-def _dump_struct(members: dict[Any, Any], w: _Writer) -> None:
-    key = id(members)
-    open_ids = w.open_ids
-    if key in open_ids:
-        raise TypeError("cannot marshal recursive dictionaries")
+def _dump_struct(members: dict[Any, Any], w: _Writer, depth: int) -> None:
+    if depth > _UNTRACKED_DEPTH:
+        _open(members, w, "dictionaries")
     append = w.append
-    collect = w.collect
+    strings = w.strings
+    collect = strings.append
     careful = w.careful
-    open_ids.add(key)
+    inner = depth + 1
+    strings.extend(members)  # the keys: a key that is not a string fails their join
     append("<value><struct>\n")
     for name, v in members.items():
-        if type(name) is not str:
-            if not isinstance(name, str):
-                raise TypeError("dictionary key must be string")
-            name = str(name)
-        collect(name)
         if careful and ("&" in name or "<" in name or ">" in name or "\r" in name):
             name = escape(name)
         cls = type(v)
@@ -358,10 +384,19 @@ def _dump_struct(members: dict[Any, Any], w: _Writer) -> None:
             append(f"<member>\n<name>{name}</name>\n{_TRUE if v else _FALSE}</member>\n")
         else:
             append(f"<member>\n<name>{name}</name>\n")
-            _dump(v, w)
+            if cls is list:
+                _dump_array(v, w, inner)
+            elif cls is dict:
+                _dump_struct(v, w, inner)
+            else:
+                _dump_other(v, w, inner)
             append("</member>\n")
     append("</struct></value>\n")
-    open_ids.discard(key)
+    if depth > _UNTRACKED_DEPTH:
+        w.open_ids.discard(id(members))
+
+
+_SCALARS = frozenset({str, int, bool, float})
 
 
 def _scalar(value: Any, strings: list[str]) -> str | None:
@@ -397,29 +432,35 @@ def marshal_params(
     """
     if type(params) is not tuple:
         params = tuple(params)  # may be read twice
-    # Scalars only (a ping's, a getter's parameters): no writer needed.
-    texts = []
-    strings: list[str] = []
-    for value in params:
-        text = _scalar(value, strings)
-        if text is None:
-            break
-        texts.append(text)
-    else:
-        if strings:
-            _check_strings(strings, params)
-        return f"{head}<params>\n{''.join(texts)}</params>\n{tail}"
-
-    def fill(w: _Writer) -> None:
-        append = w.append
-        append(f"{head}<params>\n")
+    if set(map(type, params)) <= _SCALARS:
+        # Scalars only (a ping's, a getter's parameters): no writer needed.
+        texts = []
+        strings: list[str] = []
         for value in params:
-            append("<param>\n")
-            _dump(value, w)
-            append("</param>\n")
-        append(f"</params>\n{tail}")
+            text = _scalar(value, strings)
+            if text is None:
+                break  # an int beyond 32 bits
+            texts.append(text)
+        else:
+            if strings:
+                _check_strings(strings, params)
+            return f"{head}<params>\n{''.join(texts)}</params>\n{tail}"
+    if len(params) == 1:  # most often: a response, or a call with one struct
+        head = f"{head}<params>\n<param>\n"
+        return _written(
+            _dump, params[0], allow_none, allow_i8, head, f"</param>\n</params>\n{tail}"
+        )
+    return _written(
+        _fill_params, params, allow_none, allow_i8, f"{head}<params>\n", f"</params>\n{tail}"
+    )
 
-    return _written(fill, params, allow_none, allow_i8)
+
+def _fill_params(params: tuple[object, ...], w: _Writer, depth: int) -> None:
+    append = w.append
+    for value in params:
+        append("<param>\n")
+        _dump(value, w, depth)
+        append("</param>\n")
 
 
 def marshal_multicall(
@@ -431,36 +472,35 @@ def marshal_multicall(
     writes, built directly: one formatted string per call, and calls without arguments
     (the common case) reused within the batch.
     """
+    return _written(_fill_multicall, calls, allow_none, allow_i8)
 
-    def fill(w: _Writer) -> None:
-        append = w.append
-        collect = w.collect
-        bare: dict[str, str] = {}
-        append("<params>\n<param>\n<value><array><data>\n")
-        for name, args in calls:
-            if not args and name in bare:
-                append(bare[name])
-                continue
-            if type(name) is not str:
-                raise TypeError(f"method name must be a str, not {type(name).__name__}")
-            collect(name)
-            shown = escape(name) if ("&" in name or "<" in name or ">" in name) else name
-            head = (
-                "<value><struct>\n<member>\n<name>methodName</name>\n"
-                f"<value><string>{shown}</string></value>\n</member>\n"
-                "<member>\n<name>params</name>\n<value><array><data>\n"
-            )
-            if not args:
-                text = bare[name] = f"{head}{_MULTICALL_TAIL}"
-                append(text)
-                continue
-            append(head)
-            for arg in args:
-                _dump(arg, w)
-            append(_MULTICALL_TAIL)
-        append("</data></array></value>\n</param>\n</params>\n")
 
-    return _written(fill, calls, allow_none, allow_i8)
+def _fill_multicall(calls: Sequence[tuple[str, Sequence[object]]], w: _Writer, depth: int) -> None:
+    append = w.append
+    bare: dict[str, str] = {}
+    append("<params>\n<param>\n<value><array><data>\n")
+    for name, args in calls:
+        if not args and name in bare:
+            append(bare[name])
+            continue
+        if type(name) is not str:
+            raise TypeError(f"method name must be a str, not {type(name).__name__}")
+        w.escaped.append(name)  # escaped here, whatever the pass
+        shown = escape(name) if "&" in name or "<" in name or ">" in name or "\r" in name else name
+        head = (
+            "<value><struct>\n<member>\n<name>methodName</name>\n"
+            f"<value><string>{shown}</string></value>\n</member>\n"
+            "<member>\n<name>params</name>\n<value><array><data>\n"
+        )
+        if not args:
+            text = bare[name] = f"{head}{_MULTICALL_TAIL}"
+            append(text)
+            continue
+        append(head)
+        for arg in args:
+            _dump(arg, w, depth + 3)
+        append(_MULTICALL_TAIL)
+    append("</data></array></value>\n</param>\n</params>\n")
 
 
 _MULTICALL_TAIL = "</data></array></value>\n</member>\n</struct></value>\n"
@@ -468,13 +508,13 @@ _MULTICALL_TAIL = "</data></array></value>\n</member>\n</struct></value>\n"
 
 def marshal_fault(fault: Fault) -> str:
     """Return the ``<fault>`` element for ``fault``, as the standard library writes it."""
+    return _written(_fill_fault, fault, False, False)
 
-    def fill(w: _Writer) -> None:
-        w.append("<fault>\n")
-        _dump({"faultCode": fault.faultCode, "faultString": fault.faultString}, w)
-        w.append("</fault>\n")
 
-    return _written(fill, fault.faultString, False, False)
+def _fill_fault(fault: Fault, w: _Writer, depth: int) -> None:
+    w.append("<fault>\n")
+    _dump({"faultCode": fault.faultCode, "faultString": fault.faultString}, w, depth)
+    w.append("</fault>\n")
 
 
 def check_name(name: str) -> None:
