@@ -168,14 +168,50 @@ def test_recursive_containers_are_refused() -> None:
         dumps((mapping,))
 
 
+def test_cycles_are_found_at_any_depth_and_through_any_path() -> None:
+    # Containers are tracked only past a small depth: a cycle that starts deep, or runs
+    # through a long path of structs and arrays, must still be refused.
+    inner: dict[str, Any] = {"x": 1}
+    deep: Any = inner
+    for level in range(20):
+        deep = [deep, level] if level % 2 else {"down": deep, "n": level}
+    inner["back"] = deep
+    with pytest.raises(TypeError, match="cannot marshal recursive"):
+        dumps((deep,))
+    # A wide list holding itself last: refused after writing a few levels, not thousands.
+    wide: list[Any] = list(range(1000))
+    wide.append(wide)
+    with pytest.raises(TypeError, match="cannot marshal recursive sequences"):
+        dumps((wide,))
+
+
 def test_shared_but_not_recursive_containers_are_fine() -> None:
     shared = [1, 2]
     assert loads(dumps(([shared, shared],)))[0][0] == [[1, 2], [1, 2]]
+    # The same containers, shared deeper than where tracking starts (long uniform
+    # arrays take another path: both must be released after use).
+    uniform = list(range(40))
+    leaf: dict[str, Any] = {"ints": uniform, "pair": shared}
+    value: Any = [leaf, leaf, uniform, shared]
+    for _ in range(12):
+        value = [value, leaf, uniform]
+    assert loads(dumps((value,)))[0][0] == value
 
 
-def test_struct_keys_must_be_strings() -> None:
+@pytest.mark.parametrize("key", [1, None, ("a",), b"bytes"])
+def test_struct_keys_must_be_strings(key: object) -> None:
     with pytest.raises(TypeError, match="dictionary key must be string"):
-        dumps(({1: "one"},))
+        dumps(({key: "one"},))
+    # Wherever the struct is, and whatever else it holds.
+    with pytest.raises(TypeError, match="dictionary key must be string"):
+        encode_request("f", ([1, "a&b", {"ok": [{"fine": 1, key: 2}]}],))
+
+
+def test_struct_keys_may_be_str_subclasses() -> None:
+    class Key(str):
+        pass
+
+    assert loads(dumps(({Key("name"): 1},)))[0][0] == {"name": 1}
 
 
 def test_deep_nesting_is_a_clear_error_not_a_recursion_error() -> None:
