@@ -144,7 +144,7 @@ def _uniform_array(values: list[Any] | tuple[Any, ...], w: _Writer) -> bool:
     head, tail = _UNIFORM[kind]
     if kind is str:
         joined = "".join(values)
-        w.escaped.append(joined)
+        w.escape_checked(joined)
         if "&" in joined or "<" in joined or ">" in joined or "\r" in joined:
             # Escape them all at once: joined by a character no string may hold (the
             # check of ``escaped`` refuses any that does), escaped, split into items.
@@ -198,11 +198,19 @@ class _Writer:
         self.out = [head]
         self.append = self.out.append
         self.strings: list[str] = []
-        self.escaped: list[str] = []
-        self.open_ids: set[int] = set()
+        # Made on first use: most documents need neither.
+        self.escaped: list[str] | None = None
+        self.open_ids: set[int] | None = None
         self.allow_none = allow_none
         self.allow_i8 = allow_i8
         self.careful = careful
+
+    def escape_checked(self, text: str) -> None:
+        """Have ``text``, written escaped already, checked for forbidden characters only."""
+        if self.escaped is None:
+            self.escaped = [text]
+        else:
+            self.escaped.append(text)
 
     def text(self, root: object) -> str | None:
         """Return the document written, or None if an optimistic pass must be redone.
@@ -262,9 +270,16 @@ def _written(
 
 def _open(value: object, w: _Writer, what: str) -> None:
     key = id(value)
-    if key in w.open_ids:
+    if w.open_ids is None:
+        w.open_ids = set()
+    elif key in w.open_ids:
         raise TypeError(f"cannot marshal recursive {what}")
     w.open_ids.add(key)
+
+
+def _close(value: object, w: _Writer) -> None:
+    if w.open_ids is not None:  # pragma: no branch - always, after _open
+        w.open_ids.discard(id(value))
 
 
 def _dump(value: Any, w: _Writer, depth: int) -> None:
@@ -350,7 +365,7 @@ def _dump_array(values: list[Any] | tuple[Any, ...], w: _Writer, depth: int) -> 
             _dump_other(v, w, inner)
     append(_ARRAY_CLOSE)
     if depth > _UNTRACKED_DEPTH:
-        w.open_ids.discard(id(values))
+        _close(values, w)
 
 
 def _dump_struct(members: dict[Any, Any], w: _Writer, depth: int) -> None:
@@ -393,7 +408,7 @@ def _dump_struct(members: dict[Any, Any], w: _Writer, depth: int) -> None:
             append("</member>\n")
     append("</struct></value>\n")
     if depth > _UNTRACKED_DEPTH:
-        w.open_ids.discard(id(members))
+        _close(members, w)
 
 
 _SCALARS = frozenset({str, int, bool, float})
@@ -432,27 +447,30 @@ def marshal_params(
     """
     if type(params) is not tuple:
         params = tuple(params)  # may be read twice
-    if set(map(type, params)) <= _SCALARS:
-        # Scalars only (a ping's, a getter's parameters): no writer needed.
-        texts = []
-        strings: list[str] = []
-        for value in params:
-            text = _scalar(value, strings)
-            if text is None:
-                break  # an int beyond 32 bits
-            texts.append(text)
-        else:
-            if strings:
-                _check_strings(strings, params)
-            return f"{head}<params>\n{''.join(texts)}</params>\n{tail}"
-    if len(params) == 1:  # most often: a response, or a call with one struct
-        head = f"{head}<params>\n<param>\n"
+    if len(params) == 1 and type(params[0]) not in _SCALARS:
+        # Most often: a response, or a call with one struct or array.
         return _written(
-            _dump, params[0], allow_none, allow_i8, head, f"</param>\n</params>\n{tail}"
+            _dump, params[0], allow_none, allow_i8, head + _ONE_PARAM_OPEN, _ONE_PARAM_CLOSE + tail
         )
+    # Scalars only (a ping's, a getter's parameters): no writer needed.
+    texts = []
+    strings: list[str] = []
+    for value in params:
+        text = _scalar(value, strings)
+        if text is None:
+            break  # not a plain scalar, or an int beyond 32 bits
+        texts.append(text)
+    else:
+        if strings:
+            _check_strings(strings, params)
+        return f"{head}<params>\n{''.join(texts)}</params>\n{tail}"
     return _written(
         _fill_params, params, allow_none, allow_i8, f"{head}<params>\n", f"</params>\n{tail}"
     )
+
+
+_ONE_PARAM_OPEN = "<params>\n<param>\n"
+_ONE_PARAM_CLOSE = "</param>\n</params>\n"
 
 
 def _fill_params(params: tuple[object, ...], w: _Writer, depth: int) -> None:
@@ -485,7 +503,7 @@ def _fill_multicall(calls: Sequence[tuple[str, Sequence[object]]], w: _Writer, d
             continue
         if type(name) is not str:
             raise TypeError(f"method name must be a str, not {type(name).__name__}")
-        w.escaped.append(name)  # escaped here, whatever the pass
+        w.escape_checked(name)  # escaped here, whatever the pass
         shown = escape(name) if "&" in name or "<" in name or ">" in name or "\r" in name else name
         head = (
             "<value><struct>\n<member>\n<name>methodName</name>\n"
