@@ -72,10 +72,6 @@ def _datetime_text(value: datetime.datetime) -> str:
     )
 
 
-def _base64(data: bytes | bytearray) -> str:
-    return f"<value><base64>{b2a_base64(data, newline=False).decode('ascii')}</base64></value>\n"
-
-
 def xml_header(encoding: str | None) -> str:
     """Return the XML declaration the standard library writes for ``encoding``."""
     if not encoding or encoding == "utf-8":
@@ -318,10 +314,9 @@ def _dump_other(value: Any, w: _Writer, depth: int) -> None:
         if not w.allow_none:
             raise TypeError("cannot marshal None unless allow_none is enabled")
         w.append("<value><nil/></value>")
-    elif cls is bytes or cls is bytearray:
-        w.append(_base64(value))
-    elif cls is Binary:
-        w.append(_base64(value.data))
+    elif cls is Binary or cls is bytes or cls is bytearray:
+        data = value.data if cls is Binary else value
+        w.append(f"<value><base64>{b2a_base64(data, newline=False).decode()}</base64></value>\n")
     elif cls is datetime.datetime:
         w.append(f"<value><dateTime.iso8601>{_datetime_text(value)}</dateTime.iso8601></value>\n")
     elif cls is DateTime:
@@ -449,8 +444,9 @@ def marshal_params(
         params = tuple(params)  # may be read twice
     if len(params) == 1 and type(params[0]) not in _SCALARS:
         # Most often: a response, or a call with one struct or array.
+        fill = _FILLS.get(type(params[0]), _dump)
         return _written(
-            _dump, params[0], allow_none, allow_i8, head + _ONE_PARAM_OPEN, _ONE_PARAM_CLOSE + tail
+            fill, params[0], allow_none, allow_i8, head + _ONE_PARAM_OPEN, _ONE_PARAM_CLOSE + tail
         )
     # Scalars only (a ping's, a getter's parameters): no writer needed.
     texts = []
@@ -469,6 +465,10 @@ def marshal_params(
     )
 
 
+_FILLS: dict[type, Callable[[Any, _Writer, int], None]] = {
+    dict: _dump_struct,
+    list: _dump_array,
+}
 _ONE_PARAM_OPEN = "<params>\n<param>\n"
 _ONE_PARAM_CLOSE = "</param>\n</params>\n"
 
