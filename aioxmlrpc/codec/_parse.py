@@ -82,15 +82,18 @@ _MAX_HELD_RUN = 8 * 1024
 _SMALL_HOLD = 2048
 
 # A markup run (tags and the whitespace between them), then the text up to the next tag.
-# Possessive quantifiers (Python 3.11+) spare the regex engine its backtracking records:
-# this one call is a third of the parse. The second pattern also reads ">" inside quoted
+# This one call is a third of the parse, so it is built for the regex engine's fastest
+# loops: possessive quantifiers (Python 3.11+) spare it backtracking records, and a tag is
+# "<", anything but ">", ">" (one excluded character is a memchr-like scan; a class of two
+# is a lookup per character). A "<" inside a tag is then refused by the plan compiler,
+# which reads every tag strictly. The second pattern also reads ">" inside quoted
 # attribute values; it is slower, so it only takes over where the first one fails.
 if sys.version_info >= (3, 11):  # pragma: no branch
-    _PAIRS = re.compile(r"(<[^<>]*+>(?:[ \t\n]*+<[^<>]*+>)*+[ \t\n]*+)([^<]*+)")
+    _PAIRS = re.compile(r"(<[^>]*+>(?:[ \t\n]*+<[^>]*+>)*+[ \t\n]*+)([^<]*+)")
     _TAG_QUOTED = r"<(?:[^<>\"']++|\"[^<\"]*+\"|'[^<']*+')*+>"
     _PAIRS_QUOTED = re.compile(rf"({_TAG_QUOTED}(?:[ \t\n]*+{_TAG_QUOTED})*+[ \t\n]*+)([^<]*+)")
 else:  # pragma: no cover
-    _PAIRS = re.compile(r"(<[^<>]*>(?:[ \t\n]*<[^<>]*>)*[ \t\n]*)([^<]*)")
+    _PAIRS = re.compile(r"(<[^>]*>(?:[ \t\n]*<[^>]*>)*[ \t\n]*)([^<]*)")
     _TAG_QUOTED = r"<(?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*>"
     _PAIRS_QUOTED = re.compile(rf"({_TAG_QUOTED}(?:[ \t\n]*{_TAG_QUOTED})*[ \t\n]*)([^<]*)")
 
@@ -345,8 +348,14 @@ class Parser:
     ) -> tuple[list[tuple[str, str]], str]:
         """Split ``segment[start:]`` into pairs, holding back a run that may continue."""
         pairs: list[tuple[str, str]] = pattern.findall(segment, start)
-        # findall skips what it cannot match: the lengths must add up to the whole.
-        if sum(map(len, chain.from_iterable(pairs))) != len(segment) - start:
+        # findall skips what it cannot match. With _PAIRS, from a "<", that can only be a
+        # "<" with no ">" after it, and then the last "<" has none either; otherwise the
+        # lengths must add up to the whole.
+        if (
+            segment.rfind(">") < segment.rfind("<")
+            if pattern is _PAIRS
+            else sum(map(len, chain.from_iterable(pairs))) != len(segment) - start
+        ):
             pairs = _PAIRS_QUOTED.findall(segment, start)
             if sum(map(len, chain.from_iterable(pairs))) != len(segment) - start:
                 gap = start

@@ -536,6 +536,26 @@ MALFORMED = [
     pytest.param(
         VALID.replace(b"<int>", b"<a:b:c>"), MalformedXML, "not well-formed", id="two-colons"
     ),
+    # A "<" inside a tag: the tokenizer reads a tag up to its ">", the plan compiler
+    # refuses the "<" in it.
+    pytest.param(
+        VALID.replace(b"<int>", b"<in<t>"), MalformedXML, "not well-formed", id="lt-in-name"
+    ),
+    pytest.param(
+        VALID.replace(b"</int>", b"</int<>"), MalformedXML, "not well-formed", id="lt-in-end-tag"
+    ),
+    pytest.param(
+        VALID.replace(b"<value>", b"<value <int>"),
+        MalformedXML,
+        "not well-formed",
+        id="lt-after-name",
+    ),
+    pytest.param(
+        b'<methodResponse a="<">' + BODY[16:], MalformedXML, "not well-formed", id="lt-in-attr"
+    ),
+    pytest.param(
+        VALID.replace(b"<int>", b"<<int>"), MalformedXML, "not well-formed", id="double-lt"
+    ),
     pytest.param(
         VALID + b"<!-- a -- b -->", MalformedXML, "not well-formed", id="double-dash-comment"
     ),
