@@ -25,13 +25,13 @@ from .._types import Value
 from ._limits import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RESPONSE_BYTES, Limits
 from ._marshal import check_name as _check_name
 from ._marshal import encode as _encode
-from ._marshal import escape as _escape
 from ._marshal import marshal_fault as _marshal_fault
 from ._marshal import marshal_multicall as _marshal_multicall
 from ._marshal import marshal_params as _marshal_params
 from ._marshal import xml_header as _xml_header
 from ._parse import Parser as _Parser
 from ._scalars import parse_datetime
+from ._writer import escape as _escape
 
 _NO_PARAMS = "<params>\n</params>\n"
 _DEFAULT_LIMITS = Limits()

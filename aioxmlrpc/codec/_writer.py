@@ -1,0 +1,454 @@
+r"""The value writer: Python values -> XML-RPC ``<value>`` text, appended to a :class:`Writer`.
+
+:mod:`._marshal` wraps what this writes into ``<params>``, ``<fault>`` and documents, and
+states the rules (the standard library's, and ours). Speed comes from:
+
+- the containers' loops write the common scalars (and, in structs, dates and binaries)
+  inline, one formatted string and one ``append`` each, instead of a call per value;
+- long arrays of one scalar type are written in a few C-level joins (ints through a
+  list's ``repr``);
+- forbidden characters are looked for once, in all the strings joined, not string by
+  string nor in the whole document; strings are written unescaped first, and the
+  document again only if that same joined text shows one needs escaping;
+- containers are tracked for cycles only past a small depth, and writers are reused.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from binascii import b2a_base64
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
+from xmlrpc.client import Binary, DateTime
+
+from .._types import MAXI8, MINI8
+from ._text import changing_table, has_bad_char
+
+__all__ = [
+    "FALSE_VALUE",
+    "TRUE_VALUE",
+    "Writer",
+    "dump",
+    "dump_array",
+    "dump_struct",
+    "escape",
+    "raise_invalid_char",
+    "written",
+]
+
+
+_INVALID_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+TRUE_VALUE = "<value><boolean>1</boolean></value>\n"
+FALSE_VALUE = "<value><boolean>0</boolean></value>\n"
+
+
+def escape(s: str) -> str:
+    r"""Escape text for XML character data (``\r`` too, so it survives parsing)."""
+    # "&" first, so the entities added next are not escaped again.
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _datetime_text(value: datetime.datetime) -> str:
+    # The stdlib's format: naive fields, no separators in the date, no fraction.
+    return (
+        f"{value.year:04d}{value.month:02d}{value.day:02d}"
+        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    )
+
+
+_KNOWN_TYPES: frozenset[type] = frozenset(
+    {
+        str,
+        int,
+        bool,
+        float,
+        dict,
+        list,
+        tuple,
+        type(None),
+        bytes,
+        bytearray,
+        datetime.datetime,
+        DateTime,
+        Binary,
+    }
+)
+
+
+def _big_int(value: int, allow_i8: bool) -> str:
+    if allow_i8 and MINI8 <= value <= MAXI8:
+        return f"<value><i8>{value}</i8></value>\n"
+    raise OverflowError("int exceeds XML-RPC limits")
+
+
+def _instance_members(value: object) -> dict[str, Any]:
+    """Return what an object of no known type marshals as: its ``__dict__``."""
+    if not hasattr(value, "__dict__"):
+        raise TypeError(f"cannot marshal {type(value)} objects")
+    # A subclass of a marshallable type would lose its meaning as a struct.
+    for base in type(value).__mro__:
+        if base in _KNOWN_TYPES:
+            raise TypeError(f"cannot marshal {type(value)} objects")
+    return vars(value)
+
+
+_ARRAY_OPEN = "<value><array><data>\n"
+_ARRAY_CLOSE = "</data></array></value>\n"
+# Arrays of one scalar type are joined in C: (before each, after each).
+_UNIFORM: dict[type, tuple[str, str]] = {
+    str: ("<value><string>", "</string></value>\n"),
+    int: ("<value><int>", "</int></value>\n"),
+    float: ("<value><double>", "</double></value>\n"),
+    bool: ("<value><boolean>", "</boolean></value>\n"),
+}
+_BOOL_TEXT = {True: "1", False: "0"}
+_UNIFORM_MIN = 16  # shorter arrays are not worth the type scan
+
+
+def _uniform_array(values: list[Any] | tuple[Any, ...], w: Writer) -> bool:
+    """Write the array if all its items share one scalar type; return whether it did.
+
+    The text goes out in a few large pieces, not joined here: the document's final join
+    copies them once, and at megabytes every copy counts.
+    """
+    kind = type(values[0])
+    if kind not in _UNIFORM or type(values[-1]) is not kind or set(map(type, values)) != {kind}:
+        return False
+    head, tail = _UNIFORM[kind]
+    if kind is str:
+        joined = "".join(values)
+        w.escape_checked(joined)
+        if "&" in joined or "<" in joined or ">" in joined or "\r" in joined:
+            # Escape them all at once: joined by a character no string may hold (the
+            # check of ``escaped`` refuses any that does), escaped, split into items.
+            inner = escape("\x00".join(values)).replace("\x00", tail + head)
+        else:
+            inner = (tail + head).join(values)
+    elif kind is int:
+        if min(values) < -2147483648 or max(values) > 2147483647:
+            return False
+        # A list's repr is its ints' decimal text joined by ", ", all in C: more than
+        # twice as fast as str() on each. (A tuple this long has no "(1,)" comma.)
+        inner = repr(values)[1:-1].replace(", ", tail + head)
+    elif kind is float:
+        inner = (tail + head).join(map(repr, values))
+    else:
+        inner = (tail + head).join(map(_BOOL_TEXT.__getitem__, values))
+    append = w.append
+    append(_ARRAY_OPEN + head)
+    append(inner)
+    append(tail + _ARRAY_CLOSE)
+    return True
+
+
+class Writer:
+    r"""Where one marshalling writes: output, strings to check, options, open containers.
+
+    Passed down the recursion, rather than closures made per call (defining three nested
+    functions costs more than marshalling a small struct); the loops below copy what they
+    use into locals, Python's cheapest lookups. Writers are kept for reuse (see
+    :func:`written`): making one costs a tenth of writing a small struct.
+
+    Almost no string needs escaping, so the first pass is optimistic (``careful`` false):
+    it writes strings as they are, and :meth:`text` looks for ``&<>\r`` once in all of
+    them joined; only if one is found does the document get written again, escaping.
+    Strings written already escaped go to ``escaped``, checked for forbidden characters
+    only. Struct keys are collected without a look at their type: joining them all
+    refuses any that is not a string.
+    """
+
+    __slots__ = (
+        "allow_i8",
+        "allow_none",
+        "append",
+        "careful",
+        "escaped",
+        "open_ids",
+        "out",
+        "strings",
+    )
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.append = self.out.append
+        self.strings: list[str] = []
+        # Made on first use: most documents need neither.
+        self.escaped: list[str] | None = None
+        self.open_ids: set[int] | None = None
+        self.allow_none = self.allow_i8 = self.careful = False
+
+    def escape_checked(self, text: str) -> None:
+        """Have ``text``, written escaped already, checked for forbidden characters only."""
+        if self.escaped is None:
+            self.escaped = [text]
+        else:
+            self.escaped.append(text)
+
+    def text(self, root: object) -> str | None:
+        """Return the document written, or None if an optimistic pass must be redone.
+
+        Raises:
+            ValueError: A string holds a character XML 1.0 cannot carry (``root`` is
+                walked again to say which).
+            TypeError: A struct key is not a string.
+        """
+        try:
+            # One check over all the strings joined: far cheaper than one per string, and
+            # than one over the whole document (its markup is known to be clean).
+            joined = "".join(self.strings)
+        except TypeError:
+            raise TypeError("dictionary key must be string") from None
+        if joined.isascii() and not self.escaped:
+            # The common case in one pass: nothing forbidden, nothing to escape.
+            raw = joined.encode("ascii")
+            if raw.translate(_SUSPECT_TABLE) == raw:
+                return "".join(self.out)
+        if has_bad_char(joined) or (self.escaped and has_bad_char("".join(self.escaped))):
+            raise_invalid_char(root)
+        if not self.careful and ("&" in joined or "<" in joined or ">" in joined or "\r" in joined):
+            return None
+        return "".join(self.out)
+
+
+# What the one-pass check above looks for: ASCII characters XML forbids, and those escaped.
+_SUSPECT_TABLE = changing_table(bytes(range(32)).translate(None, b"\t\n") + b"&<>")
+
+
+#: Containers this deep or less are not tracked for cycles: a cycle nests without end,
+#: so it is still caught, one cycle's length past this depth, having written at most
+#: this many times the containers' width.
+_UNTRACKED_DEPTH = 8
+
+
+#: Writers not in use. One is taken per document and given back cleared, so there are
+#: never more than documents being written at once (one per thread, but for reentry).
+_SPARE: list[Writer] = []
+
+
+def written(
+    fill: Callable[[Any, Writer, int], None],
+    root: Any,
+    allow_none: bool,
+    allow_i8: bool,
+    head: str = "",
+    tail: str = "",
+) -> str:
+    """Run ``fill(root, writer, 1)`` optimistically, then carefully if a string needs escaping."""
+    try:
+        w = _SPARE.pop()
+    except IndexError:
+        w = Writer()
+    w.allow_none = allow_none
+    w.allow_i8 = allow_i8
+    try:
+        for careful in (False, True):  # pragma: no branch - the careful pass returns
+            w.careful = careful
+            w.append(head)
+            fill(root, w, 1)
+            w.append(tail)
+            text = w.text(root)
+            if text is not None:
+                return text
+            w.out.clear()
+            w.strings.clear()
+            w.escaped = None
+    except RecursionError:
+        raise ValueError("value nests too deeply to marshal") from None
+    finally:
+        w.out.clear()
+        w.strings.clear()
+        w.escaped = w.open_ids = None
+        _SPARE.append(w)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _open(value: object, w: Writer, what: str) -> None:
+    key = id(value)
+    if w.open_ids is None:
+        w.open_ids = set()
+    elif key in w.open_ids:
+        raise TypeError(f"cannot marshal recursive {what}")
+    w.open_ids.add(key)
+
+
+def _close(value: object, w: Writer) -> None:
+    if w.open_ids is not None:  # pragma: no branch - always, after _open
+        w.open_ids.discard(id(value))
+
+
+def dump(value: Any, w: Writer, depth: int) -> None:
+    """Append one ``<value>`` element for ``value``; every string written is collected."""
+    cls = type(value)
+    if cls is str:
+        w.strings.append(value)
+        if w.careful and ("&" in value or "<" in value or ">" in value or "\r" in value):
+            value = escape(value)
+        w.append(f"<value><string>{value}</string></value>\n")
+    elif cls is int and -2147483648 <= value <= 2147483647:
+        w.append(f"<value><int>{value}</int></value>\n")
+    elif cls is bool:
+        w.append(TRUE_VALUE if value else FALSE_VALUE)
+    elif cls is float:
+        w.append(f"<value><double>{value!r}</double></value>\n")
+    elif cls is dict:
+        dump_struct(value, w, depth)
+    elif cls is list:
+        dump_array(value, w, depth)
+    else:
+        _dump_other(value, w, depth)
+
+
+def _dump_other(value: Any, w: Writer, depth: int) -> None:
+    """Append the ``<value>`` of what the containers' loops do not write inline.
+
+    That is all but strings, 32-bit integers, booleans, floats, lists and dicts.
+    """
+    cls = type(value)
+    if cls is int:
+        w.append(_big_int(value, w.allow_i8))
+    elif cls is tuple:
+        dump_array(value, w, depth)
+    elif value is None:
+        if not w.allow_none:
+            raise TypeError("cannot marshal None unless allow_none is enabled")
+        w.append("<value><nil/></value>")
+    elif cls is Binary or cls is bytes or cls is bytearray:
+        data = value.data if cls is Binary else value
+        w.append(f"<value><base64>{b2a_base64(data, newline=False).decode()}</base64></value>\n")
+    elif cls is datetime.datetime:
+        w.append(f"<value><dateTime.iso8601>{_datetime_text(value)}</dateTime.iso8601></value>\n")
+    elif cls is DateTime:
+        text = value.value
+        w.strings.append(text)
+        if w.careful and ("&" in text or "<" in text or ">" in text or "\r" in text):
+            text = escape(text)
+        w.append(f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>\n")
+    else:
+        dump_struct(_instance_members(value), w, depth)
+
+
+def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> None:
+    if len(values) >= _UNIFORM_MIN and _uniform_array(values, w):
+        return  # scalars only: never part of a cycle
+    if depth > _UNTRACKED_DEPTH:
+        _open(values, w, "sequences")
+    append = w.append
+    collect = w.strings.append
+    careful = w.careful
+    inner = depth + 1
+    append(_ARRAY_OPEN)
+    for v in values:
+        cls = type(v)
+        if cls is str:
+            collect(v)
+            if careful and ("&" in v or "<" in v or ">" in v or "\r" in v):
+                v = escape(v)
+            append(f"<value><string>{v}</string></value>\n")
+        elif cls is int and -2147483648 <= v <= 2147483647:
+            append(f"<value><int>{v}</int></value>\n")
+        elif cls is float:
+            append(f"<value><double>{v!r}</double></value>\n")
+        elif cls is bool:
+            append(TRUE_VALUE if v else FALSE_VALUE)
+        elif cls is dict:
+            dump_struct(v, w, inner)
+        elif cls is list:
+            dump_array(v, w, inner)
+        else:
+            _dump_other(v, w, inner)
+    append(_ARRAY_CLOSE)
+    if depth > _UNTRACKED_DEPTH:
+        _close(values, w)
+
+
+def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
+    if depth > _UNTRACKED_DEPTH:
+        _open(members, w, "dictionaries")
+    append = w.append
+    strings = w.strings
+    collect = strings.append
+    careful = w.careful
+    inner = depth + 1
+    strings.extend(members)  # the keys: a key that is not a string fails their join
+    append("<value><struct>\n")
+    for name, v in members.items():
+        if careful and ("&" in name or "<" in name or ">" in name or "\r" in name):
+            name = escape(name)
+        cls = type(v)
+        if cls is str:
+            collect(v)
+            if careful and ("&" in v or "<" in v or ">" in v or "\r" in v):
+                v = escape(v)
+            append(
+                f"<member>\n<name>{name}</name>\n<value><string>{v}</string></value>\n</member>\n"
+            )
+        elif cls is int and -2147483648 <= v <= 2147483647:
+            append(f"<member>\n<name>{name}</name>\n<value><int>{v}</int></value>\n</member>\n")
+        elif cls is float:
+            append(
+                f"<member>\n<name>{name}</name>\n<value><double>{v!r}</double></value>\n</member>\n"
+            )
+        elif cls is bool:
+            append(f"<member>\n<name>{name}</name>\n{TRUE_VALUE if v else FALSE_VALUE}</member>\n")
+        elif cls is DateTime:
+            text = v.value
+            collect(text)
+            if careful and ("&" in text or "<" in text or ">" in text or "\r" in text):
+                text = escape(text)
+            append(
+                f"<member>\n<name>{name}</name>\n"
+                f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>\n</member>\n"
+            )
+        elif cls is Binary:
+            append(
+                f"<member>\n<name>{name}</name>\n<value><base64>"
+                f"{b2a_base64(v.data, newline=False).decode()}</base64></value>\n</member>\n"
+            )
+        else:
+            append(f"<member>\n<name>{name}</name>\n")
+            if cls is list:
+                dump_array(v, w, inner)
+            elif cls is dict:
+                dump_struct(v, w, inner)
+            else:
+                _dump_other(v, w, inner)
+            append("</member>\n")
+    append("</struct></value>\n")
+    if depth > _UNTRACKED_DEPTH:
+        _close(members, w)
+
+
+def _strings(root: object) -> Iterator[str]:
+    """Yield every string marshalling ``root`` writes, keys and method names included."""
+    stack = [root]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, DateTime):
+            yield value.value
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                yield name
+                stack.append(item)
+        elif isinstance(value, (list, tuple)):
+            stack.extend(reversed(value))
+        elif hasattr(value, "__dict__") and not isinstance(value, (Binary, type)):
+            stack.append(vars(value))
+
+
+def raise_invalid_char(root: object) -> NoReturn:
+    # Only reached on error: walk the values again to say which string and where.
+    for s in _strings(root):
+        bad = _INVALID_XML_CHAR.search(s)
+        if bad is not None:
+            index = bad.start()
+            snippet = s[max(0, index - 20) : index + 20]
+            raise ValueError(
+                f"cannot marshal {bad.group()!r} at index {index} of the string "
+                f"{snippet!r}: XML 1.0 cannot carry this character (send bytes or "
+                "Binary for binary data)"
+            )
+    raise ValueError("cannot marshal a character XML 1.0 cannot carry")  # pragma: no cover
