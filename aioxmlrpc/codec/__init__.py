@@ -56,16 +56,29 @@ __all__ = [
 
 def _call_head(method_name: str, encoding: str | None) -> str:
     """Return a ``methodCall`` document's text up to its ``<params>``."""
+    # A program calls a few methods many times: their heads are kept, as checking and
+    # formatting a name costs more than a ping's whole request.
+    cacheable = type(method_name) is str and encoding is None
+    if cacheable:
+        head = _CALL_HEADS.get(method_name)
+        if head is not None:
+            return head
     if type(method_name) is not str:
         if not isinstance(method_name, str):
             raise TypeError(f"method name must be a str, not {type(method_name).__name__}")
         method_name = str(method_name)
     _check_name(method_name)
-    if "&" in method_name or "<" in method_name or ">" in method_name or "\r" in method_name:
-        method_name = _escape(method_name)
-    return f"{_xml_header(encoding)}<methodCall>\n<methodName>{method_name}</methodName>\n"
+    shown = method_name
+    if "&" in shown or "<" in shown or ">" in shown or "\r" in shown:
+        shown = _escape(shown)
+    head = f"{_xml_header(encoding)}<methodCall>\n<methodName>{shown}</methodName>\n"
+    if cacheable and len(_CALL_HEADS) < _MAX_CALL_HEADS:
+        _CALL_HEADS[method_name] = head
+    return head
 
 
+_CALL_HEADS: dict[str, str] = {}
+_MAX_CALL_HEADS = 1024
 _CALL_TAIL = "</methodCall>\n"
 _RESPONSE_TAIL = "</methodResponse>\n"
 
