@@ -110,6 +110,10 @@ class Parser:
         limits: Size and depth bounds.
     """
 
+    #: The last segment read and how much of it, when the position after it is not
+    #: counted yet: the final read leaves it to the errors that need it.
+    _last_read: tuple[str, int] | None = None
+
     def __init__(
         self,
         root: str | None = None,
@@ -244,14 +248,18 @@ class Parser:
         pending.clear()
         self._process(buf, final=True)
         kind, name, _ = self._state.frames[-1]
+        if kind == END and not self._text.strip(_BLANK):
+            return
+        if self._last_read is not None:  # where the last read ended: only errors need it
+            segment, consumed = self._last_read
+            self._line, self._column = position(segment, consumed, self._line, self._column)
         if kind == DOC:
             raise TruncatedResponse("no element found", self._line, self._column)
         if kind != END:
             raise TruncatedResponse(
                 f"document ended inside <{name}> (truncated?)", self._line, self._column
             )
-        if self._text.strip(_BLANK):
-            raise MalformedXML("junk after document element", self._line, self._column)
+        raise MalformedXML("junk after document element", self._line, self._column)
 
     # -- stage 2: character rules ------------------------------------------------------
 
@@ -340,7 +348,10 @@ class Parser:
             pairs, held = self._pairs(segment, exc.offset, final, _PAIRS_QUOTED)
             self._apply(pairs, amp or "&" in self._text, segment, exc.offset)
         consumed = len(segment) - len(held)
-        self._line, self._column = position(segment, consumed, self._line, self._column)
+        if final:
+            self._last_read = (segment, consumed)  # nothing follows but checks
+        else:
+            self._line, self._column = position(segment, consumed, self._line, self._column)
         return held
 
     def _pairs(

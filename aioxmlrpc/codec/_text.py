@@ -251,6 +251,13 @@ class TextDecoder:
 
     def _choose(self, head: bytes, final: bool) -> tuple[str, int] | None:
         """Return (codec, bytes to skip), or None until enough bytes have arrived."""
+        if head.startswith(b"<?xml "):  # the usual: no BOM, one of a few declarations
+            end = head.find(b"?>", 6, _MAX_DECLARATION) + 2
+            declaration = _COMMON_DECLARATIONS.get(head[:end]) if end > 1 else None
+            if declaration is not None:
+                self.declaration_done = True
+                self.declaration = declaration
+                return "utf-8", end
         if len(head) < 5 and not final:
             return None  # a BOM or "<?xml" may still be arriving
         if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
@@ -278,6 +285,17 @@ class TextDecoder:
             raise MalformedXML(f"encoding {name!r} contradicts the UTF-8 byte order mark", 1, 0)
         return codec, match.end()
 
+
+# What servers write (no encoding, or UTF-8): recognised without the regular expression.
+_COMMON_DECLARATIONS = {
+    text.encode("ascii"): text
+    for q in "'\""
+    for text in (
+        f"<?xml version={q}1.0{q}?>",
+        f"<?xml version={q}1.0{q} encoding={q}UTF-8{q}?>",
+        f"<?xml version={q}1.0{q} encoding={q}utf-8{q}?>",
+    )
+}
 
 # Stands in once a body was decoded whole: the parser only ever asks it for nothing more.
 _DONE = codecs.getincrementaldecoder("utf-8")("strict")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aioxmlrpc import Binary, DateTime, Fault, InvalidResponse
+from aioxmlrpc import Binary, DateTime, Fault, InvalidResponse, MalformedXML
 from aioxmlrpc.codec import (
     RequestParser,
     ResponseParser,
@@ -364,3 +364,22 @@ def test_a_closed_parser_refuses_more_input() -> None:
     assert parser.close() == "1"
     with pytest.raises(RuntimeError):
         parser.feed(b"x")
+
+
+@pytest.mark.parametrize("quote", ["'", '"'])
+@pytest.mark.parametrize("encoding", ["", " encoding='UTF-8'", " encoding='utf-8'"])
+def test_common_declarations_read_as_any_other(quote: str, encoding: str) -> None:
+    # The declarations servers write are recognised without a regular expression; with
+    # a space before "?>" the same one takes the general path. Both must agree, on the
+    # value and on where an error after the declaration is.
+    declaration = f"<?xml version='1.0'{encoding}".replace("'", quote).encode()
+    fast, slow = declaration + b"?>", declaration + b" ?>"
+    body = b"<methodResponse><params><param><value>ok</value></param></params></methodResponse>"
+    assert parse_response(fast + body) == parse_response(slow + body) == "ok"
+    broken = body.replace(b"<params>", b"<params><<")
+    located = []
+    for head in (fast, slow):
+        with pytest.raises(MalformedXML) as info:
+            parse_response(head + broken)
+        located.append((info.value.lineno, info.value.offset - len(head)))
+    assert located[0] == located[1] == (1, 24)
