@@ -84,10 +84,12 @@ _RESPONSE_TAIL = "</methodResponse>\n"
 
 
 def _response_head(encoding: str | None) -> str:
+    if encoding is None:
+        return _UTF8_RESPONSE_HEAD
     return f"{_xml_header(encoding)}<methodResponse>\n"
 
 
-_UTF8_RESPONSE_HEAD = _response_head(None)
+_UTF8_RESPONSE_HEAD = f"{_xml_header(None)}<methodResponse>\n"
 
 
 def encode_request(
@@ -384,8 +386,7 @@ def dumps(
     if methodname:
         head, tail = _call_head(methodname, encoding), _CALL_TAIL
     elif methodresponse:
-        head = _UTF8_RESPONSE_HEAD if encoding is None else _response_head(encoding)
-        tail = _RESPONSE_TAIL
+        head, tail = _response_head(encoding), _RESPONSE_TAIL
     else:
         head = tail = ""
     return _marshal_params(params, allow_none=allow_none, allow_i8=False, head=head, tail=tail)
