@@ -13,29 +13,57 @@ The grammar, one element per line (``*`` repeats, ``?`` is optional, ``|`` choos
     struct         := member*
     member         := name value
 
-Any namespace prefix is ignored (``<ex:i8>`` is ``<i8>``), as the standard library does;
-attributes are ignored; whitespace between elements is insignificant; text anywhere
-else, an unknown element, or an element out of place is an error.
+Any namespace prefix is ignored (``<ex:i8>`` is ``<i8>``), as the standard library does,
+but an end tag must repeat its start tag's prefix, as XML requires; attributes are
+checked for well-formedness and ignored; whitespace between elements is insignificant;
+text anywhere else, an unknown element, or an element out of place is an error.
 
 How it is read. The parser splits a document into pairs of a *markup run* (one or more
 consecutive tags with the whitespace between them, e.g. ``</int></value>\\n<value><int>``)
-and the text after it. What a run does depends only on the run and on the stack of open
-elements (the *state*), and a document repeats a handful of runs thousands of times. So
-each (state, run) is compiled once, by the pushdown machine below, into a *plan*: what to
-do with the text before the run, which containers to open or close, and the state after
-it. Plans are cached on their state, states are interned, and reading a document becomes
-one dictionary lookup and one small action per text, instead of several per tag.
+and the text after it. What a run does depends only on the run and on the elements
+open around it, and a document repeats a handful of runs thousands of times. So each
+(state, run) is compiled once, by the pushdown machine below, into a *plan*: what to do
+with the text before the run, which containers to open or close, and the state after it.
+Reading a document is then one dictionary lookup and one small action per text.
+
+The state is *local*: the elements open inside the innermost array or struct (or, outside
+any, the whole stack), never the whole stack. Opening a container pushes, with the
+container, the state to return to when it closes (the *return state*), on the parser's
+own stack. So the states are finite, fixed by the grammar, whatever a document holds,
+and a plan compiled inside one struct serves every struct. A run that closes containers
+opened before it depends on their return states too: its plan records them as *guards*,
+checked before it runs, and another combination gets a plan of its own.
+
+What the plans are keyed by: a run as written when it holds nothing but the grammar's
+element names and whitespace; otherwise (namespace prefixes, attributes) its *canonical*
+form, with attributes dropped and each prefix replaced by a marker no document can
+contain. The actual prefixes are matched against a stack of their own as the run is
+read. So prefixes and attributes never make new states or plans, and no cache holds a
+document's text (see :mod:`._cache`).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from typing import Final, NoReturn, TypeAlias
 
-from .._exceptions import InvalidResponse, MalformedXML, ResponseTooDeep
+from .._exceptions import InvalidResponse, MalformedXML
+from ._cache import Cache
 from ._scalars import SCALAR_TYPES, STRING
+from ._text import NAME, NAME_RE, check_references
 
-__all__ = ["DYNAMIC", "Plan", "QuotedMarkup", "State", "compile_plan", "initial_state"]
+__all__ = [
+    "DYNAMIC",
+    "PREFIX",
+    "Plan",
+    "QuotedMarkup",
+    "State",
+    "canonical_run",
+    "compile_plan",
+    "initial_state",
+    "variant_key",
+]
 
 # Element kinds on the stack. *_DONE kinds have seen the child they need.
 (
@@ -60,20 +88,24 @@ __all__ = ["DYNAMIC", "Plan", "QuotedMarkup", "State", "compile_plan", "initial_
     DATA,
     STRUCT,
     MEMBER,
-    NAME,
+    NAME_ELEMENT,
     MEMBER_VALUE,
     MEMBER_DONE,
 ) = range(24)
 
 #: Kinds whose text is content (kept), rather than insignificant whitespace.
-_CONTENT = frozenset({VALUE, SCALAR, NAME, METHOD_NAME})
+_CONTENT = frozenset({VALUE, SCALAR, NAME_ELEMENT, METHOD_NAME})
 
-# Plan kinds: the first six are the hot plans; P_NEXT ends a container that sits in a
+# Plan kinds: the first five are the hot plans; P_NEXT ends a container that sits in a
 # list and opens the next one (array of structs, multicall results): emit, close, open.
 P_LIST, P_DICT, P_LIST_STR, P_DICT_STR, P_KEY, P_NEXT, P_OPS = range(7)
 
 # Operations of a P_OPS plan; each is a tuple (opcode, *operands).
 O_BLANK, O_EMIT, O_KEY, O_NAME, O_OPEN, O_CLOSE, O_FAULT, O_ROOT = range(8)
+
+#: Stands for "some namespace prefix" in a canonical run: a character no document can
+#: hold (XML forbids it, and the parser refuses it before any run is read).
+PREFIX: Final = "\x01"
 
 
 class QuotedMarkup(Exception):
@@ -96,198 +128,123 @@ class _Dynamic:
 
 DYNAMIC: Final = _Dynamic()
 
-Frame: TypeAlias = "tuple[int, str, int]"  # (kind, qualified name, scalar type code)
+# (kind, local name, scalar type code, prefixed?)
+Frame: TypeAlias = "tuple[int, str, int, bool]"
 Op: TypeAlias = "tuple[object, ...]"
 # (kind, operand, next state's plans, whitespace that starts the next text, next state)
-Plan: TypeAlias = "tuple[int, object, dict[str, Plan], str, State]"
+Plan: TypeAlias = "tuple[int, object, dict[object, Plan], str, State]"
 
-# Bounds on the cache, so a hostile document cannot grow it without limit (it only loses
-# the speed-up): plans per state, states, the longest run cached, and the characters of
-# all cached runs together (deep documents open and close in one long run each).
-_MAX_PLANS_PER_STATE = 256
-_MAX_STATES = 4096
-_MAX_CACHED_RUN = 16 * 1024
-_MAX_CACHED_CHARS = 8 * 1024 * 1024
-_cached_chars = 0
+#: Every state and every plan, bounded in bytes (the estimates below are CPython's
+#: sizes, rounded up). Only a flood of distinct runs can fill the plans; states are
+#: finite, but go through a cache all the same.
+_PLANS: Cache[object, Plan] = Cache("plans", 4 * 1024 * 1024)
+_STATES: Cache[tuple[Frame, ...], State] = Cache("states", 1024 * 1024)
+#: Runs longer than this are compiled each time they are met: rare (deep nesting), and
+#: compiling is linear in their length anyway.
+_MAX_CACHED_RUN = 4096
 
 
 class State:
-    """A stack of open elements, interned, with the plans compiled for it."""
+    """The elements open inside the innermost container, interned, with its plans."""
 
-    __slots__ = ("depth", "frames", "plans")
+    __slots__ = ("frames", "plans")
 
     def __init__(self, frames: tuple[Frame, ...]) -> None:
         """Intern through :func:`_state`, not directly."""
         self.frames = frames
-        self.plans: dict[str, Plan] = {}
-        self.depth = sum(1 for kind, _, _ in frames if kind in (ARRAY, ARRAY_DONE, STRUCT))
+        self.plans: dict[object, Plan] = {}  # a table of _PLANS: entries may vanish
 
-
-_STATES: dict[tuple[Frame, ...], State] = {}
+    def __repr__(self) -> str:
+        names = "/".join(("*" if prefixed else "") + name for _, name, _, prefixed in self.frames)
+        return f"<State {names or 'document'}>"
 
 
 def _state(frames: tuple[Frame, ...]) -> State:
-    state = _STATES.get(frames)
+    state = _STATES.table.get(frames)
     if state is None:
         state = State(frames)
-        if len(_STATES) < _MAX_STATES:
-            _STATES[frames] = state
+        _STATES.put(frames, state, 200 + 100 * len(frames))
     return state
 
 
 def initial_state() -> State:
     """Return the state before the root element."""
-    return _state(((DOC, "", -1),))
+    return _state(((DOC, "", -1, False),))
 
 
-# A tag: "<" "/"? name attributes? whitespace? "/"? ">", then whitespace.
-_TAG = re.compile(
-    r"<(/?)([^\s/>=\"']+)"
-    r"((?:[ \t\n]+[^\s/>=\"']+[ \t\n]*=[ \t\n]*(?:\"[^\"<]*\"|'[^'<]*'))*)"
-    r"[ \t\n]*(/?)>([ \t\n]*)"
-)
-_ATTRIBUTE_NAME = re.compile(r"[ \t\n]+([^\s=]+)")
-_QNAME = re.compile(r"(?:[A-Za-z_][A-Za-z0-9._-]*:)?[A-Za-z_][A-Za-z0-9._-]*\Z")
+# -- tags -------------------------------------------------------------------------------
+
+# A tag of a run keyed as written or canonical: no attributes, an optional prefix
+# marker, then whitespace. (Raw runs holding ":" or "=" are made canonical first.)
+_TAG = re.compile(r"<(/?)(\x01?)([^\s/<>=\x01]+)[ \t\n]*(/?)>([ \t\n]*)")
+
+# A tag as XML allows it, attributes included, for canonical_run().
+_ATTRIBUTE = rf"[ \t\n]+{NAME}[ \t\n]*=[ \t\n]*(?:\"[^\"<]*\"|'[^'<]*')"
+_FULL_TAG = re.compile(rf"<(/?)({NAME})((?:{_ATTRIBUTE})*)[ \t\n]*(/?)>([ \t\n]*)")
+_QUOTED_TAG = re.compile(r"<(?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*>")
+_ATTRIBUTE_PARTS = re.compile(rf"[ \t\n]+({NAME})[ \t\n]*=[ \t\n]*(\"[^\"]*\"|'[^']*')")
 
 
-class _Compiler:
-    """Runs the pushdown machine over one run and records the operations."""
+def canonical_run(run: str) -> tuple[str, list[tuple[bool, str]]]:
+    """Return the canonical form of ``run``, and its prefixes in order.
 
-    def __init__(self, state: State, max_depth: int) -> None:
-        self.frames: list[Frame] = list(state.frames)
-        self.ops: list[Op] = []
-        self.max_depth = max_depth
-        self.depth = state.depth
-        self.pos = 0  # where in the run the current tag starts
+    Attributes are checked (well-formed, no duplicates, valid references) and dropped;
+    each prefix becomes :data:`PREFIX`; whitespace inside tags is dropped, whitespace
+    between them kept. The prefixes come as ``(is_start_tag, prefix)`` for every
+    prefixed tag but empty-element ones, in document order, for the parser to match.
 
-    # -- errors --------------------------------------------------------------------
-
-    @staticmethod
-    def invalid(message: str) -> NoReturn:
-        raise InvalidResponse(message)
-
-    @staticmethod
-    def malformed(message: str) -> NoReturn:
-        raise MalformedXML(message)
-
-    # -- text ------------------------------------------------------------------------
-
-    def blank(self, text: object) -> None:
-        """Text where only whitespace belongs (constant text in a run is whitespace)."""
-        if text is DYNAMIC:
-            outside = self.frames[-1][0] in (DOC, END)
-            self.ops.append((O_BLANK, outside))
-
-    def into_dict(self, value_index: int) -> bool:
-        """Whether the value at ``frames[value_index]`` goes into a struct."""
-        return self.frames[value_index - 1][0] == MEMBER_DONE
-
-    # -- tags ------------------------------------------------------------------------
-
-    def start(self, qname: str, text: object) -> None:
-        frames = self.frames
-        kind, parent, _ = frames[-1]
-        local = qname.rpartition(":")[2]
-        if kind in _CONTENT and kind != VALUE:
-            self.invalid(f"<{parent}> cannot contain elements, found <{qname}>")
-        if kind == END:
-            self.malformed("junk after document element")
-        self.blank(text)
-        nxt: int | None = None  # what the parent becomes
-        child = -1
-        code = -1
-        if kind == VALUE:
-            code = SCALAR_TYPES.get(local, -1)
-            if code >= 0:
-                nxt, child = VALUE_DONE, SCALAR
-            elif local in ("array", "struct"):
-                nxt, child = VALUE_DONE, (ARRAY if local == "array" else STRUCT)
-                self.depth += 1
-                if self.depth > self.max_depth:
-                    raise ResponseTooDeep(
-                        f"arrays and structs nest deeper than {self.max_depth} (max_depth)"
-                    )
-                self.ops.append((O_OPEN, local == "struct", self.depth))
-        else:
-            nxt, child = _STARTS.get((kind, local), (None, -1))
-            if kind == DOC:
-                self.ops.append((O_ROOT, local))
-            elif child == FAULT:
-                self.ops.append((O_FAULT,))
-        if child < 0:
-            where = f" in <{parent}>" if parent else ""
-            self.invalid(f"unexpected <{qname}>{where}")
-        if nxt is not None:
-            frames[-1] = (nxt, parent, -1)
-        frames.append((child, qname, code))
-
-    def end(self, qname: str, text: object) -> None:
-        frames = self.frames
-        kind, name, code = frames[-1]
-        if name != qname:
-            self.malformed(f"mismatched tag: </{qname}> closes <{name}>")
-        if kind == VALUE:
-            self.ops.append((O_EMIT, STRING, text, self.into_dict(-1)))
-        elif kind == SCALAR:
-            self.ops.append((O_EMIT, code, text, self.into_dict(-2)))
-        elif kind == NAME:
-            self.ops.append((O_KEY, text))
-        elif kind == METHOD_NAME:
-            self.ops.append((O_NAME, text))
-        elif kind in _UNFINISHED:
-            self.invalid(_UNFINISHED[kind])
-        else:
-            self.blank(text)
-            if kind in (ARRAY, ARRAY_DONE, STRUCT):
-                self.depth -= 1
-                self.ops.append((O_CLOSE, self.into_dict(-2)))
-        frames.pop()
-        if len(frames) == 1:
-            frames[0] = (END, "", -1)
-
-    def run(self, run: str) -> str:
-        """Apply every tag of ``run``; return the whitespace after its last tag.
-
-        Errors carry ``run_offset``, the index in ``run`` of the tag at fault.
-        """
-        try:
-            return self._run(run)
-        except (InvalidResponse, MalformedXML, ResponseTooDeep) as exc:
-            setattr(exc, "run_offset", self.pos)  # noqa: B010 - not a declared attribute
-            raise
-
-    def _run(self, run: str) -> str:
-        text: object = DYNAMIC
-        space = ""
-        pos = self.pos = 0
-        for match in _TAG.finditer(run):
-            if match.start() != pos:
-                break
-            self.pos = pos
-            slash, qname, attributes, empty, space = match.groups()
-            pos = match.end()
-            if _QNAME.match(qname) is None:
-                self.malformed(f"not well-formed (invalid token) in <{qname}>")
+    Raises:
+        MalformedXML: The run is not well-formed (``run_offset`` says where).
+        QuotedMarkup: The run ends inside a quoted attribute value.
+        EntitiesForbidden: An attribute value refers to an entity.
+    """
+    out: list[str] = []
+    prefixes: list[tuple[bool, str]] = []
+    pos = 0
+    for match in _FULL_TAG.finditer(run):
+        if match.start() != pos:
+            break
+        slash, qname, attributes, empty, space = match.groups()
+        if attributes:
             if slash:
-                if attributes or empty:
-                    self.malformed("not well-formed (invalid token)")
-                self.end(qname, text)
-            else:
-                if attributes:
-                    names = _ATTRIBUTE_NAME.findall(attributes)
-                    if len(set(names)) != len(names):
-                        self.malformed("duplicate attribute")
-                self.start(qname, text)
-                if empty:
-                    self.end(qname, "")
-            text = space
-        if pos != len(run) or pos == 0:
-            if "'" in run[pos:] or '"' in run[pos:]:
-                raise QuotedMarkup
-            self.pos = pos
-            self.malformed("not well-formed (invalid token)")
-        return space
+                _malformed("not well-formed (invalid token)", pos)
+            _check_attributes(attributes, pos)
+        elif slash and empty:
+            _malformed("not well-formed (invalid token)", pos)
+        prefix, colon, local = qname.rpartition(":")
+        if colon:
+            out.append(f"<{slash}{PREFIX}{local}{empty}>{space}")
+            if not empty:
+                prefixes.append((not slash, prefix))
+        else:
+            out.append(f"<{slash}{qname}{empty}>{space}")
+        pos = match.end()
+    if pos != len(run) or not pos:
+        if ("'" in run[pos:] or '"' in run[pos:]) and _QUOTED_TAG.match(run, pos) is None:
+            raise QuotedMarkup  # the tag goes on after a quoted ">"
+        _malformed("not well-formed (invalid token)", pos)
+    return "".join(out), prefixes
 
+
+def _check_attributes(attributes: str, pos: int) -> None:
+    names = []
+    for name, value in _ATTRIBUTE_PARTS.findall(attributes):
+        names.append(name)
+        if "&" in value:
+            message = check_references(value)
+            if message is not None:
+                _malformed(message, pos)
+    if len(set(names)) != len(names):
+        _malformed("duplicate attribute", pos)
+
+
+def _malformed(message: str, offset: int) -> NoReturn:
+    error = MalformedXML(message)
+    error.run_offset = offset  # type: ignore[attr-defined]
+    raise error
+
+
+# -- the pushdown machine -----------------------------------------------------------------
 
 # (parent kind, local name) -> (what the parent becomes, the child's kind)
 _STARTS: dict[tuple[int, str], tuple[int | None, int]] = {
@@ -304,7 +261,7 @@ _STARTS: dict[tuple[int, str], tuple[int | None, int]] = {
     (ARRAY, "data"): (ARRAY_DONE, DATA),
     (DATA, "value"): (None, VALUE),
     (STRUCT, "member"): (None, MEMBER),
-    (MEMBER, "name"): (MEMBER_VALUE, NAME),
+    (MEMBER, "name"): (MEMBER_VALUE, NAME_ELEMENT),
     (MEMBER_VALUE, "value"): (MEMBER_DONE, VALUE),
 }
 
@@ -319,45 +276,180 @@ _UNFINISHED = {
 }
 
 
-def compile_plan(state: State, run: str, max_depth: int) -> Plan:
-    """Compile what ``run`` does in ``state``, caching the plan when that is safe.
+def _shown(local: str, prefixed: bool) -> str:
+    return f"prefix:{local}" if prefixed else local
+
+
+class _Compiler:
+    """Runs the pushdown machine over one run and records the operations."""
+
+    __slots__ = ("containers", "frames", "guards", "ops", "pos", "pushed")
+
+    def __init__(self, state: State, containers: list[tuple[object, object, State]]) -> None:
+        self.frames: list[Frame] = list(state.frames)
+        self.ops: list[Op] = []
+        self.containers = containers  # the parser's, read only: return states to guard
+        self.pushed: list[State] = []  # return states of containers this run opened
+        self.guards: list[State] = []  # return states of containers it closed, opened before
+        self.pos = 0  # where in the run the current tag starts
+
+    def blank(self, text: object) -> None:
+        """Text where only whitespace belongs (constant text in a run is whitespace)."""
+        if text is DYNAMIC:
+            self.ops.append((O_BLANK, self.frames[-1][0] in (DOC, END)))
+
+    def into_dict(self, value_index: int) -> bool:
+        """Whether the value at ``frames[value_index]`` goes into a struct."""
+        return self.frames[value_index - 1][0] == MEMBER_DONE
+
+    def start(self, local: str, prefixed: bool, text: object) -> None:
+        frames = self.frames
+        kind, parent, _, parent_prefixed = frames[-1]
+        if kind in _CONTENT and kind != VALUE:
+            _invalid(f"<{parent}> cannot contain elements, found <{local}>")
+        if kind == END:
+            raise MalformedXML("junk after document element")
+        self.blank(text)
+        if kind == VALUE:
+            code = SCALAR_TYPES.get(local, -1)
+            frames[-1] = (VALUE_DONE, parent, -1, parent_prefixed)
+            if code >= 0:
+                frames.append((SCALAR, local, code, prefixed))
+            elif local == "array" or local == "struct":
+                back = _state(tuple(frames))
+                self.pushed.append(back)
+                self.ops.append((O_OPEN, local == "struct", back))
+                self.frames = [(ARRAY if local == "array" else STRUCT, local, -1, prefixed)]
+            else:
+                _unexpected(local, "value")
+            return
+        nxt, child = _STARTS.get((kind, local), (None, -1))
+        if child < 0:
+            _unexpected(local, parent)
+        if kind == DOC:
+            self.ops.append((O_ROOT, local))
+        elif child == FAULT:
+            self.ops.append((O_FAULT,))
+        if nxt is not None:
+            frames[-1] = (nxt, parent, -1, parent_prefixed)
+        frames.append((child, local, -1, prefixed))
+
+    def end(self, local: str, prefixed: bool, text: object) -> None:
+        frames = self.frames
+        kind, name, code, was_prefixed = frames[-1]
+        if name != local or was_prefixed != prefixed:
+            raise MalformedXML(
+                f"mismatched tag: </{_shown(local, prefixed)}> closes "
+                f"<{_shown(name, was_prefixed)}>"
+            )
+        if kind == VALUE:
+            self.ops.append((O_EMIT, STRING, text, self.into_dict(-1)))
+        elif kind == SCALAR:
+            self.ops.append((O_EMIT, code, text, self.into_dict(-2)))
+        elif kind == NAME_ELEMENT:
+            self.ops.append((O_KEY, text))
+        elif kind == METHOD_NAME:
+            self.ops.append((O_NAME, text))
+        elif kind in _UNFINISHED:
+            _invalid(_UNFINISHED[kind])
+        else:
+            self.blank(text)
+        frames.pop()
+        if not frames:  # the container element itself: back to its return state
+            if self.pushed:
+                back = self.pushed.pop()
+            else:
+                back = self.containers[-1 - len(self.guards)][2]
+                self.guards.append(back)
+            self.frames = list(back.frames)
+            self.ops.append((O_CLOSE, self.into_dict(-1)))
+        elif len(frames) == 1 and frames[0][0] == DOC:
+            frames[0] = (END, "", -1, False)
+
+    def run(self, run: str) -> str:
+        """Apply every tag of ``run``; return the whitespace after its last tag.
+
+        Errors carry ``run_offset``, the index in ``run`` of the tag at fault.
+        """
+        text: object = DYNAMIC
+        space = ""
+        pos = 0
+        try:
+            for match in _TAG.finditer(run):
+                if match.start() != pos:
+                    break
+                self.pos = pos
+                slash, marker, local, empty, space = match.groups()
+                pos = match.end()
+                if slash:
+                    if empty:
+                        raise MalformedXML("not well-formed (invalid token)")
+                    self.end(local, bool(marker), text)
+                else:
+                    self.start(local, bool(marker), text)
+                    if empty:
+                        self.end(local, bool(marker), "")
+                text = space
+            if pos != len(run) or pos == 0:
+                self.pos = pos
+                raise MalformedXML("not well-formed (invalid token)")
+        except (InvalidResponse, MalformedXML) as exc:
+            if not hasattr(exc, "run_offset"):
+                setattr(exc, "run_offset", self.pos)  # noqa: B010 - not a declared attribute
+            raise
+        return space
+
+
+def _invalid(message: str) -> NoReturn:
+    raise InvalidResponse(message)
+
+
+def _unexpected(local: str, parent: str) -> NoReturn:
+    if NAME_RE.fullmatch(local) is None:
+        raise MalformedXML("not well-formed (invalid token)")
+    where = f" in <{parent}>" if parent else ""
+    _invalid(f"unexpected <{local}>{where}")
+
+
+def variant_key(run: str, guards: int, containers: list[tuple[object, object, State]]) -> object:
+    """The key of the plan for ``run`` under the return states open now."""
+    return (run, *(entry[2] for entry in containers[-guards:]))
+
+
+def compile_plan(
+    state: State,
+    run: str,
+    containers: list[tuple[object, object, State]],
+    key: object = None,
+) -> Plan:
+    """Compile what ``run`` (as written, or canonical) does in ``state``, and cache it.
+
+    The plan is cached under ``key`` (default: ``run``); a variant for other guards
+    (``key`` from :func:`variant_key`) is never fused, so the caller can run its ops.
 
     Raises:
         MalformedXML: The run is not well-formed XML, or closes the wrong element.
         InvalidResponse: The run is well-formed but breaks the XML-RPC grammar.
-        ResponseTooDeep: The run nests arrays and structs deeper than ``max_depth``.
     """
-    compiler = _Compiler(state, max_depth)
+    compiler = _Compiler(state, containers)
     prefix = compiler.run(run)
     frames = compiler.frames
     if frames[-1][0] not in _CONTENT:
         prefix = ""  # whitespace between elements means nothing
     nxt = _state(tuple(frames))
-    plan = _fuse(compiler.ops, nxt, prefix)
-    global _cached_chars
-    if (
-        len(run) <= _MAX_CACHED_RUN
-        and len(state.plans) < _MAX_PLANS_PER_STATE
-        and _cached_chars + len(run) <= _MAX_CACHED_CHARS
-    ):
-        state.plans[run] = plan
-        _cached_chars += len(run)
+    ops, guards = compiler.ops, tuple(compiler.guards)
+    plan = _fuse(ops, guards, nxt, prefix) if key is None else None
+    if plan is None:
+        plan = (P_OPS, (tuple(ops), guards), nxt.plans, prefix, nxt)
+    if len(run) <= _MAX_CACHED_RUN:
+        size = 200 + sys.getsizeof(run) + 90 * len(ops) + 8 * len(guards)
+        _PLANS.add(state.plans, run if key is None else key, plan, size)
     return plan
 
 
-def _fuse(ops: list[Op], nxt: State, prefix: str) -> Plan:
+def _fuse(ops: list[Op], guards: tuple[State, ...], nxt: State, prefix: str) -> Plan | None:
     """Turn the commonest plans into their fast kinds."""
-    if (
-        len(ops) == 3
-        and ops[0][0] == O_EMIT
-        and ops[0][2] is DYNAMIC
-        and ops[1] == (O_CLOSE, False)
-        and ops[2][0] == O_OPEN
-    ):
-        # (type code, emit into a dict?, open a dict?, depth of the new container)
-        operand = (ops[0][1], ops[0][3], ops[2][1], ops[2][2])
-        return (P_NEXT, operand, nxt.plans, prefix, nxt)
-    if len(ops) == 1:
+    if len(ops) == 1 and not guards:
         op = ops[0]
         if op[0] == O_EMIT and op[2] is DYNAMIC:
             into_dict = op[3]
@@ -366,4 +458,15 @@ def _fuse(ops: list[Op], nxt: State, prefix: str) -> Plan:
             return (P_DICT if into_dict else P_LIST, op[1], nxt.plans, prefix, nxt)
         if op[0] == O_KEY and op[1] is DYNAMIC:
             return (P_KEY, None, nxt.plans, prefix, nxt)
-    return (P_OPS, tuple(ops), nxt.plans, prefix, nxt)
+    if (
+        len(ops) == 3
+        and ops[0][0] == O_EMIT
+        and ops[0][2] is DYNAMIC
+        and ops[1] == (O_CLOSE, False)
+        and ops[2][0] == O_OPEN
+        and guards == (ops[2][2],)
+    ):
+        # (type code, emit into a dict?, open a dict?, the return state both share)
+        operand = (ops[0][1], ops[0][3], ops[2][1], guards[0])
+        return (P_NEXT, operand, nxt.plans, prefix, nxt)
+    return None

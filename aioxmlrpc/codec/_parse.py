@@ -49,10 +49,13 @@ from ._grammar import (
     P_LIST,
     P_LIST_STR,
     P_NEXT,
+    Plan,
     QuotedMarkup,
     State,
+    canonical_run,
     compile_plan,
     initial_state,
+    variant_key,
 )
 from ._limits import Limits
 from ._scalars import TYPE_NAMES, converters
@@ -63,6 +66,7 @@ from ._text import (
     expand_markup,
     has_bad_char,
     position,
+    stray_cdata_end,
     strip_declaration,
     unescape,
 )
@@ -142,7 +146,9 @@ class Parser:
         self._state: State = _INITIAL
         self._text = ""  # text after the last run read, consumed by the next one
         self.params: list[Any] = []
-        self._containers: list[tuple[Any, Any]] = []
+        # Open containers: (the parent, the key in it, the state to return to).
+        self._containers: list[tuple[Any, Any, State]] = []
+        self._prefixes: list[str] = []  # prefixes of the prefixed elements open
         self._current: Any = self.params
         self._key: Any = None
         self.method_name: str | None = None
@@ -247,7 +253,7 @@ class Parser:
         buf = "".join(pending) + tail if pending else tail
         pending.clear()
         self._process(buf, final=True)
-        kind, name, _ = self._state.frames[-1]
+        kind, name, _, _ = self._state.frames[-1]
         if kind == END and not self._text.strip(_BLANK):
             return
         if self._last_read is not None:  # where the last read ended: only errors need it
@@ -308,9 +314,17 @@ class Parser:
             self._fail_at(buf, index, MalformedXML, "not well-formed (invalid token)")
         held = ""
         if "<!" in buf or "<?" in buf:
-            buf, held = expand_markup(buf, final)
-        if "]]>" in buf:
-            self._fail_at(buf, buf.index("]]>"), MalformedXML, "not well-formed (invalid token)")
+            try:
+                buf, held = expand_markup(buf, final)
+            except MalformedXML as exc:
+                where = getattr(exc, "text_index", None)
+                if where is None:
+                    raise
+                self._fail_at(buf, where, MalformedXML, str(exc))
+        elif "]]>" in buf:
+            stray = stray_cdata_end(buf)
+            if stray >= 0:
+                self._fail_at(buf, stray, MalformedXML, "not well-formed (invalid token)")
         if final and not held:
             if buf.rfind("<") > buf.rfind(">"):
                 self._fail_at(buf, buf.rfind("<"), TruncatedResponse, "unclosed token")
@@ -346,7 +360,12 @@ class Parser:
             # A quoted attribute value holds ">", which the fast pattern took for the end
             # of the tag: read the rest with the slower pattern that knows quotes.
             pairs, held = self._pairs(segment, exc.offset, final, _PAIRS_QUOTED)
-            self._apply(pairs, amp or "&" in self._text, segment, exc.offset)
+            try:
+                self._apply(pairs, amp or "&" in self._text, segment, exc.offset)
+            except QuotedMarkup as again:  # quotes read as quotes: the tag is broken
+                self._fail_at(
+                    segment, again.offset, MalformedXML, "not well-formed (invalid token)"
+                )
         consumed = len(segment) - len(held)
         if final:
             self._last_read = (segment, consumed)  # nothing follows but checks
@@ -391,7 +410,6 @@ class Parser:
         current = self._current
         key = self._key
         text = self._text
-        max_depth = self._max_depth
         containers = self._containers
         run = ""
         operand: Any = None
@@ -399,10 +417,10 @@ class Parser:
             for run, following in pairs:
                 plan = plans.get(run)
                 if plan is None:
-                    plan = compile_plan(state, run, max_depth)
+                    plan = self._miss(state, run)
                 if amp and "&" in text:
                     text = unescape(text)
-                kind, operand, plans, prefix, state = plan
+                kind, operand, plans, prefix, after = plan
                 if kind == P_LIST:
                     current.append(convert[operand](text))
                 elif kind == P_DICT:
@@ -413,22 +431,20 @@ class Parser:
                     current.append(text)
                 elif kind == P_DICT_STR:
                     current[key] = text
-                elif kind == P_NEXT:
-                    code, into_dict, new_dict, depth = operand
+                elif kind == P_NEXT and containers[-1][2] is operand[3]:
+                    code, into_dict, new_dict, _ = operand
                     if into_dict:
                         current[key] = convert[code](text)
                     else:
                         current.append(convert[code](text))
                     containers[-1][0].append(current)  # close: into its list parent
-                    if depth > max_depth:
-                        raise ResponseTooDeep(
-                            f"arrays and structs nest deeper than {max_depth} (max_depth)"
-                        )
                     current = {} if new_dict else []  # open the next; same parent
                 else:
                     self._key = key
-                    current = self._operate(operand, text, current)
-                    key = self._key
+                    plan = self._run_ops(state, run, plan, text, current)
+                    current, key = self._current, self._key
+                    _, operand, plans, prefix, after = plan
+                state = after
                 text = prefix + following if prefix else following
         except QuotedMarkup as exc:
             self._state, self._current, self._key, self._text = state, current, key, text
@@ -437,12 +453,56 @@ class Parser:
         except ResponseError as exc:
             self._relocate(exc, segment, start, pairs, run)
         except (ValueError, KeyError, ArithmeticError) as exc:
+            if isinstance(operand, tuple) and len(operand) == 4:
+                operand = operand[0]  # P_NEXT's type code
             what = TYPE_NAMES.get(operand, "") if isinstance(operand, int) else ""
             self._bad_value(exc, what, text, segment, start, pairs, run)
         self._state = state
         self._current = current
         self._key = key
         self._text = text
+
+    def _miss(self, state: State, run: str) -> Plan:
+        """Return the plan of a run not found as written: canonical, or compiled now."""
+        if ":" not in run and "=" not in run:
+            return compile_plan(state, run, self._containers)
+        canonical, prefixes = canonical_run(run)
+        if prefixes:
+            self._match_prefixes(prefixes)
+        plan = state.plans.get(canonical)
+        if plan is None:
+            plan = compile_plan(state, canonical, self._containers)
+        return plan
+
+    def _match_prefixes(self, prefixes: list[tuple[bool, str]]) -> None:
+        """Check that each prefixed end tag repeats its start tag's prefix."""
+        stack = self._prefixes
+        for opening, prefix in prefixes:
+            if opening:
+                stack.append(prefix)
+            elif not stack or stack.pop() != prefix:
+                raise MalformedXML("mismatched tag")
+
+    def _run_ops(self, state: State, run: str, plan: Plan, text: str, current: Any) -> Plan:
+        """Run a general plan, or a variant of it if its guards do not hold; return it."""
+        kind = plan[0]
+        operand: Any = plan[1]
+        guards: tuple[State, ...] = (operand[3],) if kind == P_NEXT else operand[1]
+        containers = self._containers
+        held = True
+        for depth, expected in enumerate(guards, 1):
+            if containers[-depth][2] is not expected:
+                held = False
+                break
+        if not held or kind == P_NEXT:
+            if ":" in run or "=" in run:
+                run = canonical_run(run)[0]  # its prefixes were matched already
+            variant = variant_key(run, len(guards), containers)
+            found = state.plans.get(variant)
+            plan = found if found is not None else compile_plan(state, run, containers, variant)
+            operand = plan[1]
+        self._current = self._operate(operand[0], text, current)
+        return plan
 
     def _operate(self, ops: tuple[tuple[Any, ...], ...], text: str, current: Any) -> Any:
         """Run the operations of a general plan; return the current container."""
@@ -468,15 +528,15 @@ class Parser:
                         raise MalformedXML("not well-formed (invalid token)")
                     raise InvalidResponse(f"unexpected text {_clip(text)!r}")
             elif code == O_OPEN:
-                if op[2] > self._max_depth:
+                if len(self._containers) >= self._max_depth:
                     raise ResponseTooDeep(
                         f"arrays and structs nest deeper than {self._max_depth} (max_depth)"
                     )
-                self._containers.append((current, self._key))
+                self._containers.append((current, self._key, op[2]))
                 current = {} if op[1] else []
             elif code == O_CLOSE:
                 value = current
-                current, self._key = self._containers.pop()
+                current, self._key, _ = self._containers.pop()
                 if op[1]:
                     current[self._key] = value
                 else:

@@ -30,12 +30,15 @@ from .._exceptions import DTDForbidden, EntitiesForbidden, MalformedXML
 
 __all__ = [
     "BAD_CHAR",
+    "NAME",
+    "NAME_RE",
     "TextDecoder",
     "changing_table",
     "check_references",
     "expand_markup",
     "has_bad_char",
     "position",
+    "stray_cdata_end",
     "strip_declaration",
     "unescape",
 ]
@@ -88,12 +91,22 @@ _DECLARATION_BYTES = re.compile(_DECLARATION.pattern.encode("ascii"))
 # The declaration is short; a "<?xml " prefix this long without "?>" is not one.
 _MAX_DECLARATION = 512
 
+# XML 1.0's Name production (fifth edition): element, attribute, prefix, PI target and
+# entity names, non-ASCII included.
+_NAME_START = (
+    ":A-Z_a-z\xc0-\xd6\xd8-\xf6\xf8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_NAME_CHAR = _NAME_START + "\\-.0-9\xb7\u0300-\u036f\u203f-\u2040"
+#: The Name production, as a pattern to embed.
+NAME = f"[{_NAME_START}][{_NAME_CHAR}]*"
+NAME_RE = re.compile(NAME)
+
 _BAD_REFERENCE = re.compile(r"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)")
 _CHAR_REFERENCE = re.compile(r"&#(?:([0-9]+)|x([0-9a-fA-F]+));")
 _REFERENCE = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));")
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-_NAME = re.compile(r"[A-Za-z_:][A-Za-z0-9._:-]*")
-_DECLARED_NAME = re.compile(r"[ \t\r\n%]*([A-Za-z_:][A-Za-z0-9._:-]*)")
+_DECLARED_NAME = re.compile(rf"[ \t\r\n%]*({NAME})")
 _QUOTED = r"(\"[^\"]*\"|'[^']*')"
 _DOCTYPE = re.compile(
     rf"<!DOCTYPE{_WS}+([^\s\[>]+)"
@@ -133,14 +146,14 @@ def check_references(text: str) -> str | None:
     """
     bad = _BAD_REFERENCE.search(text)
     if bad is not None:
-        name = _NAME.match(text, bad.end())
+        name = NAME_RE.match(text, bad.end())
         if name is not None and text.startswith(";", name.end()):
             raise EntitiesForbidden(name.group())
         return "not well-formed (invalid token)"
     if "&#" in text:
         for match in _CHAR_REFERENCE.finditer(text):
             digits, hexdigits = match.groups()
-            if len(digits or hexdigits) > 8:
+            if len((digits or hexdigits).lstrip("0")) > 8:  # expat allows leading zeros
                 return "reference to invalid character number"
             code = int(digits) if digits else int(hexdigits, 16)
             if not _valid_code_point(code):
@@ -301,12 +314,43 @@ _COMMON_DECLARATIONS = {
 _DONE = codecs.getincrementaldecoder("utf-8")("strict")
 
 
-def _fail(message: str) -> NoReturn:
-    raise MalformedXML(message)
+def _fail(message: str, index: int | None = None) -> NoReturn:
+    error = MalformedXML(message)
+    if index is not None:
+        error.text_index = index  # type: ignore[attr-defined]  # the parser locates it
+    raise error
+
+
+# A tag whose attribute values may hold ">", for telling a tag's "]]>" from text's.
+_QUOTED_TAG = re.compile(r"<(?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*>")
+
+
+def stray_cdata_end(text: str, start: int = 0) -> int:
+    """Return the index of a ``]]>`` in character data, or -1.
+
+    ``text`` holds tags and character data only (no comments, PIs or CDATA sections),
+    and starts outside a tag. ``]]>`` is allowed in attribute values, not in text.
+    """
+    index = text.find("]]>", start)
+    while index >= 0:
+        tag = text.rfind("<", 0, index)
+        if tag < 0:
+            return index
+        match = _QUOTED_TAG.match(text, tag)
+        if match is not None and match.end() <= index:
+            return index  # that tag ended before it: this is text
+        index = text.find("]]>", index + 1)
+    return -1
 
 
 def expand_markup(text: str, final: bool) -> tuple[str, str]:
     """Drop comments and processing instructions; turn CDATA sections into escaped text.
+
+    A ``]]>`` in character data is refused here, before the text around the dropped
+    constructs is joined: ``x]]<!-- -->>`` is well-formed, and joining must not make it
+    look otherwise. Where joining would put ``]]`` before ``>``, the ``>`` is written as
+    ``&gt;``, so the expanded text can be read again (held back for the next feed) with
+    the same meaning.
 
     Returns:
         ``(expanded, held)``: ``held`` is an unfinished construct at the end of ``text``,
@@ -315,26 +359,46 @@ def expand_markup(text: str, final: bool) -> tuple[str, str]:
     Raises:
         DTDForbidden: For a document type declaration.
         EntitiesForbidden: For an entity declaration.
-        MalformedXML: For a construct XML does not allow.
+        MalformedXML: For a construct XML does not allow (``text_index`` says where).
     """
     out: list[str] = []
     pos = 0
     while True:
         start = _next_markup(text, pos)
+        piece = text[pos:start] if start >= 0 else text[pos:]
+        if "]]>" in piece:
+            stray = stray_cdata_end(piece)
+            if stray >= 0:
+                _fail("not well-formed (invalid token)", pos + stray)
+        if out and piece.startswith((">", "]>")):
+            piece = _no_new_cdata_end(out, piece)
         if start < 0:
-            out.append(text[pos:])
+            out.append(piece)
             return "".join(out), ""
-        before = text[pos:start]
         # A reference cannot be split by a comment; joining the text around it must not
         # make one.
-        if before.rfind("&") > before.rfind(";"):
-            _fail("not well-formed (invalid token)")
-        out.append(before)
+        if piece.rfind("&") > piece.rfind(";"):
+            _fail("not well-formed (invalid token)", start)
+        out.append(piece)
         end = _markup_end(text, start, final)
         if end < 0:
             return "".join(out), text[start:]
-        out.append(_replacement(text, start, end))
+        replacement = _replacement(text, start, end)
+        if replacement:
+            if replacement[0] == ">" or replacement.startswith("]>"):
+                replacement = _no_new_cdata_end(out, replacement)
+            out.append(replacement)
         pos = end
+
+
+def _no_new_cdata_end(out: list[str], piece: str) -> str:
+    """Write the ``>`` of ``piece`` as ``&gt;`` if the text before it ends a ``]]``."""
+    before = "".join(out[-2:])[-2:]
+    if before.endswith("]]") and piece.startswith(">"):
+        return "&gt;" + piece[1:]
+    if before.endswith("]") and piece.startswith("]>"):
+        return "]&gt;" + piece[2:]
+    return piece
 
 
 def _next_markup(text: str, pos: int) -> int:
@@ -393,8 +457,8 @@ def _replacement(text: str, start: int, end: int) -> str:
             # Whitespace written as references: still whitespace inside a value, but not
             # mistaken for the insignificant kind between elements.
             return "".join(f"&#{ord(c)};" for c in body)
-        return body.replace("&", "&amp;").replace("<", "&lt;")
-    target = _NAME.match(text, start + 2)
+        return body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    target = NAME_RE.match(text, start + 2)
     if target is None or target.group().lower() == "xml":
         _fail("XML or text declaration not at start of entity")
     following = text[target.end() : target.end() + 1]
