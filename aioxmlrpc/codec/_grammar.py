@@ -51,7 +51,7 @@ from typing import Final, NoReturn, TypeAlias
 from .._exceptions import InvalidResponse, MalformedXML
 from ._cache import Cache
 from ._scalars import SCALAR_TYPES, STRING
-from ._text import NAME, NAME_RE, check_references
+from ._text import NAME, NAME_RE, bad_reference
 
 __all__ = [
     "DYNAMIC",
@@ -231,9 +231,11 @@ def _check_attributes(attributes: str, pos: int) -> None:
     for name, value in _ATTRIBUTE_PARTS.findall(attributes):
         names.append(name)
         if "&" in value:
-            message = check_references(value)
-            if message is not None:
-                _malformed(message, pos)
+            bad = bad_reference(value)
+            if bad is not None:
+                error = bad[1]
+                error.run_offset = pos  # type: ignore[attr-defined]
+                raise error
     if len(set(names)) != len(names):
         _malformed("duplicate attribute", pos)
 

@@ -62,7 +62,7 @@ from ._scalars import TYPE_NAMES, converters
 from ._text import (
     BAD_CHAR,
     TextDecoder,
-    check_references,
+    bad_reference,
     expand_markup,
     has_bad_char,
     position,
@@ -311,20 +311,20 @@ class Parser:
         if has_bad_char(buf):
             bad = BAD_CHAR.search(buf)
             index = bad.start() if bad is not None else 0
-            self._fail_at(buf, index, MalformedXML, "not well-formed (invalid token)")
+            self._fail_after(buf, index, MalformedXML("not well-formed (invalid token)"))
         held = ""
         if "<!" in buf or "<?" in buf:
             try:
                 buf, held = expand_markup(buf, final)
-            except MalformedXML as exc:
+            except ResponseError as exc:
                 where = getattr(exc, "text_index", None)
                 if where is None:
                     raise
-                self._fail_at(buf, where, MalformedXML, str(exc))
+                self._fail_after(buf, where, exc)
         elif "]]>" in buf:
             stray = stray_cdata_end(buf)
             if stray >= 0:
-                self._fail_at(buf, stray, MalformedXML, "not well-formed (invalid token)")
+                self._fail_after(buf, stray, MalformedXML("not well-formed (invalid token)"))
         if final and not held:
             if buf.rfind("<") > buf.rfind(">"):
                 self._fail_at(buf, buf.rfind("<"), TruncatedResponse, "unclosed token")
@@ -343,16 +343,16 @@ class Parser:
 
     def _read(self, segment: str, final: bool) -> str:
         """Read the complete pairs of ``segment``; return what must wait for more text."""
+        amp = "&" in segment
+        if amp:
+            bad = bad_reference(segment)
+            if bad is not None:
+                self._fail_after(segment, *bad)
         start = segment.find("<")
         if start < 0:
             start = len(segment)
         if start:
             self._text += segment[:start]
-        amp = "&" in segment
-        if amp:
-            message = check_references(segment)
-            if message is not None:
-                self._fail_at(segment, segment.index("&"), MalformedXML, message)
         pairs, held = self._pairs(segment, start, final, _PAIRS)
         try:
             self._apply(pairs, amp or "&" in self._text, segment, start)
@@ -557,9 +557,32 @@ class Parser:
         if prefix is None:
             raise exc
         before = "".join(self._pending) + prefix
+        line, column, prolog = self._line, self._column, self._prolog
+        if before:
+            self._process(before, final=False)  # an earlier error in the document wins
+        self._line, self._column, self._prolog = line, column, prolog
         if self._prolog and self._decoder is not None:
             before = self._decoder.declaration + before  # not counted yet
         self._fail_at(before, len(before), MalformedXML, str(exc))
+
+    def _fail_after(self, text: str, index: int, error: ResponseError) -> NoReturn:
+        """Raise ``error``, found at ``text[index]``, unless the text before has one too.
+
+        The lexical checks look at a whole buffer at once; reading what comes before the
+        bad spot first makes the error reported the first in the document, however the
+        document was split into pieces.
+        """
+        line, column = self._line, self._column
+        before = text[:index]
+        tag = before.rfind("<")
+        if tag > before.rfind(">"):
+            before = before[:tag]  # the bad spot is inside a tag: read up to the tag
+        if before:
+            self._process(before, final=False)  # raises the earlier error, if any
+        self._line, self._column = line, column
+        if isinstance(error, MalformedXML):
+            self._fail_at(text, index, type(error), str(error))
+        raise error
 
     def _fail_at(self, text: str, index: int, cls: type[MalformedXML], message: str) -> NoReturn:
         line, column = position(text, index, self._line, self._column)

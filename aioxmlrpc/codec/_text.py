@@ -26,15 +26,15 @@ import codecs
 import re
 from typing import NoReturn
 
-from .._exceptions import DTDForbidden, EntitiesForbidden, MalformedXML
+from .._exceptions import DTDForbidden, EntitiesForbidden, MalformedXML, ResponseError
 
 __all__ = [
     "BAD_CHAR",
     "NAME",
     "NAME_RE",
     "TextDecoder",
+    "bad_reference",
     "changing_table",
-    "check_references",
     "expand_markup",
     "has_bad_char",
     "position",
@@ -82,7 +82,7 @@ def has_bad_char(text: str) -> bool:
 
 _WS = "[ \t\r\n]"
 _DECLARATION = re.compile(
-    rf"<\?xml{_WS}+version{_WS}*={_WS}*(?:'1\.[0-9]+'|\"1\.[0-9]+\")"
+    rf"<\?xml{_WS}+version{_WS}*={_WS}*(?:'[A-Za-z0-9_.-]*'|\"[A-Za-z0-9_.-]*\")"
     rf"(?:{_WS}+encoding{_WS}*={_WS}*(?:'([A-Za-z][A-Za-z0-9._-]*)'|\"([A-Za-z][A-Za-z0-9._-]*)\"))?"
     rf"(?:{_WS}+standalone{_WS}*={_WS}*(?:'(?:yes|no)'|\"(?:yes|no)\"))?"
     rf"{_WS}*\?>"
@@ -138,27 +138,30 @@ def _valid_code_point(code: int) -> bool:
     )
 
 
-def check_references(text: str) -> str | None:
-    """Return an error message if ``text`` holds a bad reference, else ``None``.
+def bad_reference(text: str) -> tuple[int, ResponseError] | None:
+    """Return where the first bad reference in ``text`` is, and the error it makes.
 
-    Raises:
-        EntitiesForbidden: For a named entity other than XML's five.
+    The error is :class:`EntitiesForbidden` for a named entity other than XML's five,
+    :class:`MalformedXML` for anything else. It is returned, not raised: the parser
+    first reads what comes before it, so that an earlier error is the one reported.
     """
+    found: tuple[int, ResponseError] | None = None
     bad = _BAD_REFERENCE.search(text)
     if bad is not None:
         name = NAME_RE.match(text, bad.end())
         if name is not None and text.startswith(";", name.end()):
-            raise EntitiesForbidden(name.group())
-        return "not well-formed (invalid token)"
+            found = (bad.start(), EntitiesForbidden(name.group()))
+        else:
+            found = (bad.start(), MalformedXML("not well-formed (invalid token)"))
     if "&#" in text:
-        for match in _CHAR_REFERENCE.finditer(text):
+        end = found[0] if found is not None else len(text)
+        for match in _CHAR_REFERENCE.finditer(text, 0, end):
             digits, hexdigits = match.groups()
-            if len((digits or hexdigits).lstrip("0")) > 8:  # expat allows leading zeros
-                return "reference to invalid character number"
-            code = int(digits) if digits else int(hexdigits, 16)
-            if not _valid_code_point(code):
-                return "reference to invalid character number"
-    return None
+            # Leading zeros are allowed, however many (as expat allows them).
+            too_long = len((digits or hexdigits).lstrip("0")) > 8
+            if too_long or not _valid_code_point(int(digits) if digits else int(hexdigits, 16)):
+                return match.start(), MalformedXML("reference to invalid character number")
+    return found
 
 
 def _replace_reference(match: re.Match[str]) -> str:
@@ -380,10 +383,15 @@ def expand_markup(text: str, final: bool) -> tuple[str, str]:
         if piece.rfind("&") > piece.rfind(";"):
             _fail("not well-formed (invalid token)", start)
         out.append(piece)
-        end = _markup_end(text, start, final)
-        if end < 0:
-            return "".join(out), text[start:]
-        replacement = _replacement(text, start, end)
+        try:
+            end = _markup_end(text, start, final)
+            if end < 0:
+                return "".join(out), text[start:]
+            replacement = _replacement(text, start, end)
+        except ResponseError as exc:
+            if not hasattr(exc, "text_index"):
+                exc.text_index = start  # type: ignore[attr-defined]  # the parser locates it
+            raise
         if replacement:
             if replacement[0] == ">" or replacement.startswith("]>"):
                 replacement = _no_new_cdata_end(out, replacement)
