@@ -2,7 +2,15 @@
 
 The value types and the base errors are the :mod:`xmlrpc.client` classes themselves, so
 ``except xmlrpc.client.Fault`` keeps working and values move freely between the two.
+
+The client (and with it asyncio and aiohttp) is imported on first use of one of its
+names (PEP 562), so that ``import aioxmlrpc.codec`` stays free of any I/O machinery.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import (
     ConnectError,
@@ -21,12 +29,40 @@ from ._exceptions import (
     TruncatedResponse,
     UnsafeXML,
 )
-from ._multicall import MultiCall, MultiCallError, MultiCallIterator
-from ._proxy import AsyncServerProxy
-from ._transport import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
 from ._types import MAXINT, MININT, Binary, DateTime, Value
 from ._version import __version__
 from .codec import Limits, dumps, loads
+
+if TYPE_CHECKING:
+    from ._multicall import MultiCall, MultiCallError, MultiCallIterator
+    from ._proxy import AsyncServerProxy
+    from ._transport import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
+
+# The client's names, and the modules they come from: imported when first asked for.
+_LAZY = {
+    "DEFAULT_POOL_SIZE": "._transport",
+    "DEFAULT_TIMEOUT": "._transport",
+    "HTTPTransport": "._transport",
+    "Transport": "._transport",
+    "AsyncServerProxy": "._proxy",
+    "MultiCall": "._multicall",
+    "MultiCallError": "._multicall",
+    "MultiCallIterator": "._multicall",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aioxmlrpc' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # the next lookup is a plain one
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "DEFAULT_POOL_SIZE",

@@ -5,7 +5,11 @@ from __future__ import annotations
 import ast
 import inspect
 import pathlib
+import subprocess
+import sys
 import xmlrpc.client
+
+import pytest
 
 import aioxmlrpc
 import aioxmlrpc.codec
@@ -103,3 +107,33 @@ def test_codec_imports_nothing_that_does_io() -> None:
 
 def test_py_typed_is_shipped() -> None:
     assert (PACKAGE / "py.typed").exists()
+
+
+def test_importing_the_codec_loads_no_asyncio_and_no_aiohttp() -> None:
+    # At run time, not only in the source: a fresh interpreter, then sys.modules.
+    code = (
+        "import sys, aioxmlrpc.codec, aioxmlrpc;"
+        "aioxmlrpc.codec.loads(aioxmlrpc.codec.encode_response([1, {'a': 'b'}]));"
+        "print(sorted(m for m in ('asyncio', 'aiohttp') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_the_client_is_loaded_on_first_use() -> None:
+    code = (
+        "import sys, aioxmlrpc; before = 'aiohttp' in sys.modules;"
+        "proxy = aioxmlrpc.AsyncServerProxy; print(before, 'aiohttp' in sys.modules,"
+        " proxy.__module__, 'AsyncServerProxy' in dir(aioxmlrpc))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["False", "True", "aioxmlrpc._proxy", "True"]
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        aioxmlrpc.no_such_name  # noqa: B018

@@ -1,7 +1,7 @@
 """The sans-IO XML-RPC codec: bytes in, values out, and back. No sockets, no asyncio.
 
-Everything the client does with XML goes through here, and so can a server, a sync
-client, or another transport::
+Everything the client and the server do with XML goes through here, and so can a sync
+client or another transport::
 
     from aioxmlrpc.codec import ResponseParser, encode_request
 
@@ -14,34 +14,34 @@ client, or another transport::
 Requests and responses go both ways (:func:`encode_response`, :func:`encode_fault`,
 :class:`RequestParser`) so a server needs nothing else. :func:`dumps` and :func:`loads`
 are drop-in replacements for the :mod:`xmlrpc.client` functions of the same names.
+Importing this package imports neither asyncio nor aiohttp.
 """
 
-from __future__ import annotations
-
-from collections.abc import Iterable, Sequence
-
-from .._exceptions import Fault
-from .._types import Value
+from ._api import (
+    RequestParser,
+    ResponseParser,
+    dumps,
+    encode_fault,
+    encode_multicall,
+    encode_request,
+    encode_response,
+    loads,
+    parse_request,
+    parse_response,
+)
+from ._cache import CacheStats, cache_stats, clear_caches
 from ._limits import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RESPONSE_BYTES, Limits
-from ._marshal import check_name as _check_name
-from ._marshal import encode as _encode
-from ._marshal import marshal_fault as _marshal_fault
-from ._marshal import marshal_multicall as _marshal_multicall
-from ._marshal import marshal_params as _marshal_params
-from ._marshal import xml_header as _xml_header
-from ._parse import Parser as _Parser
 from ._scalars import parse_datetime
-from ._writer import escape as _escape
-
-_NO_PARAMS = "<params>\n</params>\n"
-_DEFAULT_LIMITS = Limits()
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_RESPONSE_BYTES",
+    "CacheStats",
     "Limits",
     "RequestParser",
     "ResponseParser",
+    "cache_stats",
+    "clear_caches",
     "dumps",
     "encode_fault",
     "encode_multicall",
@@ -52,364 +52,3 @@ __all__ = [
     "parse_request",
     "parse_response",
 ]
-
-
-def _call_head(method_name: str, encoding: str | None) -> str:
-    """Return a ``methodCall`` document's text up to its ``<params>``."""
-    # A program calls a few methods many times: their heads are kept, as checking and
-    # formatting a name costs more than a ping's whole request.
-    cacheable = type(method_name) is str and encoding is None
-    if cacheable:
-        head = _CALL_HEADS.get(method_name)
-        if head is not None:
-            return head
-    if type(method_name) is not str:
-        if not isinstance(method_name, str):
-            raise TypeError(f"method name must be a str, not {type(method_name).__name__}")
-        method_name = str(method_name)
-    _check_name(method_name)
-    shown = method_name
-    if "&" in shown or "<" in shown or ">" in shown or "\r" in shown:
-        shown = _escape(shown)
-    head = f"{_xml_header(encoding)}<methodCall>\n<methodName>{shown}</methodName>\n"
-    if cacheable and len(_CALL_HEADS) < _MAX_CALL_HEADS:
-        _CALL_HEADS[method_name] = head
-    return head
-
-
-_CALL_HEADS: dict[str, str] = {}
-_MAX_CALL_HEADS = 1024
-_CALL_TAIL = "</methodCall>\n"
-_RESPONSE_TAIL = "</methodResponse>\n"
-
-
-def _response_head(encoding: str | None) -> str:
-    if encoding is None:
-        return _UTF8_RESPONSE_HEAD
-    return f"{_xml_header(encoding)}<methodResponse>\n"
-
-
-_UTF8_RESPONSE_HEAD = f"{_xml_header(None)}<methodResponse>\n"
-
-
-def encode_request(
-    method_name: str,
-    params: Iterable[object] = (),
-    *,
-    encoding: str | None = None,
-    allow_none: bool = False,
-    allow_i8: bool = False,
-) -> bytes:
-    """Return the ``methodCall`` document calling ``method_name`` with ``params``.
-
-    Args:
-        method_name: The remote method, e.g. ``"system.listMethods"``.
-        params: The positional parameters.
-        encoding: The document's encoding (default UTF-8); characters it lacks are
-            written as character references.
-        allow_none: Marshal ``None`` as ``<nil/>`` instead of raising ``TypeError``.
-        allow_i8: Marshal integers beyond 32 bits (within 64) as ``<i8>`` instead of
-            raising ``OverflowError``.
-
-    Raises:
-        TypeError: A value XML-RPC cannot carry (``"cannot marshal <class 'set'> objects"``).
-        OverflowError: An integer out of range.
-        ValueError: A string holding a character XML 1.0 cannot carry.
-    """
-    head = _call_head(method_name, encoding)
-    if not params:
-        return _encode(f"{head}{_NO_PARAMS}{_CALL_TAIL}", encoding)
-    text = _marshal_params(
-        params, allow_none=allow_none, allow_i8=allow_i8, head=head, tail=_CALL_TAIL
-    )
-    return _encode(text, encoding)
-
-
-def encode_multicall(
-    calls: Sequence[tuple[str, Sequence[object]]],
-    *,
-    encoding: str | None = None,
-    allow_none: bool = False,
-    allow_i8: bool = False,
-) -> bytes:
-    """Return the ``system.multicall`` request for ``(method_name, params)`` pairs.
-
-    The same bytes as ``encode_request("system.multicall", ([{"methodName": name,
-    "params": list(params)}, ...],))``, made faster. Options and errors are those of
-    :func:`encode_request`.
-    """
-    body = _marshal_multicall(calls, allow_none=allow_none, allow_i8=allow_i8)
-    return _encode(f"{_call_head('system.multicall', encoding)}{body}{_CALL_TAIL}", encoding)
-
-
-def encode_response(
-    value: object,
-    *,
-    encoding: str | None = None,
-    allow_none: bool = False,
-    allow_i8: bool = False,
-) -> bytes:
-    """Return the ``methodResponse`` document carrying ``value``.
-
-    Options and errors are those of :func:`encode_request`.
-    """
-    text = _marshal_params(
-        (value,),
-        allow_none=allow_none,
-        allow_i8=allow_i8,
-        head=_response_head(encoding),
-        tail=_RESPONSE_TAIL,
-    )
-    return _encode(text, encoding)
-
-
-def encode_fault(fault: Fault, *, encoding: str | None = None) -> bytes:
-    """Return the ``methodResponse`` document carrying ``fault``."""
-    text = f"{_response_head(encoding)}{_marshal_fault(fault)}{_RESPONSE_TAIL}"
-    return _encode(text, encoding)
-
-
-class ResponseParser:
-    """Parse a ``methodResponse`` fed in pieces as they arrive.
-
-    Feed the body with :meth:`feed` (any split, down to single bytes, gives the same
-    result), then call :meth:`close` for the value. Errors are raised as early as the
-    bytes show them, typed (:class:`~aioxmlrpc.ResponseError` subclasses), with what went
-    wrong and where.
-
-    Args:
-        use_datetime: Return ``dateTime.iso8601`` values as :class:`datetime.datetime`
-            (aware when the value carries an offset) instead of ``DateTime``.
-        use_builtin_types: Return base64 values as ``bytes`` and dates as ``datetime``.
-        limits: Size and nesting bounds (default :class:`Limits`).
-    """
-
-    __slots__ = ("_options", "_parser", "limits")
-
-    def __init__(
-        self,
-        *,
-        use_datetime: bool = False,
-        use_builtin_types: bool = False,
-        limits: Limits | None = None,
-    ) -> None:
-        """Prepare to parse one response."""
-        self.limits = limits or _DEFAULT_LIMITS
-        self._options = (use_datetime, use_builtin_types)
-        self._parser: _Parser | None = None  # made on first use: a cached reply needs none
-
-    def _engine(self) -> _Parser:
-        parser = self._parser
-        if parser is None:
-            use_datetime, use_builtin_types = self._options
-            parser = self._parser = _Parser(
-                "methodResponse",
-                use_datetime=use_datetime,
-                use_builtin_types=use_builtin_types,
-                limits=self.limits,
-            )
-        return parser
-
-    @property
-    def bytes_received(self) -> int:
-        """How many bytes have been fed so far."""
-        return self._parser.bytes_received if self._parser else 0
-
-    def feed(self, data: bytes) -> None:
-        """Parse the next piece of the body.
-
-        Raises:
-            ResponseError: A subclass saying what is wrong; the parser is then unusable.
-        """
-        self._engine().feed(data)
-
-    def close(self, data: bytes = b"") -> Value:
-        """Finish the body, given its last piece if any, and return its value.
-
-        A body known whole at once is best passed here directly (``close(body)``): it is
-        then read in a single pass, and small replies seen before (the ``True`` of a
-        ping, an ``"OK"``) are answered from a cache.
-
-        Raises:
-            Fault: The response is a fault.
-            TruncatedResponse: The body is empty or ended early.
-            ResponseError: Another subclass for any other problem.
-        """
-        if data and self._parser is None and len(data) <= _SMALL_REPLY:
-            known = _SMALL_REPLIES.get(data, _MISSING)
-            if known is not _MISSING and (self.limits.max_bytes or len(data)) >= len(data):
-                return _replay(known)  # type: ignore[arg-type]
-        parser = self._engine()
-        if data:
-            if parser.bytes_received:
-                parser.feed(data)
-                parser.close()
-            else:
-                parser.feed_whole(data)
-                if len(data) <= _SMALL_REPLY:
-                    return _remember(data, parser)
-        else:
-            parser.close()
-        return parser.result()
-
-
-# Small replies that parse to an immutable scalar or a fault, keyed by their exact bytes:
-# health checks and status calls return the same few bytes again and again. Bounded, and
-# options do not matter for these types.
-_SMALL_REPLY = 512
-_MISSING = object()
-_MAX_SMALL_REPLIES = 256
-_SMALL_REPLIES: dict[bytes, Value | Fault] = {}
-_IMMUTABLE = (bool, int, float, str, type(None))
-
-
-def _remember(data: bytes, parser: _Parser) -> Value:
-    try:
-        value = parser.result()
-    except Fault as fault:
-        if len(_SMALL_REPLIES) < _MAX_SMALL_REPLIES:
-            _SMALL_REPLIES[data] = Fault(fault.faultCode, fault.faultString)
-        raise
-    if type(value) in _IMMUTABLE and len(_SMALL_REPLIES) < _MAX_SMALL_REPLIES:
-        _SMALL_REPLIES[data] = value
-    return value
-
-
-def _replay(known: Value | Fault) -> Value:
-    if isinstance(known, Fault):
-        raise Fault(known.faultCode, known.faultString)  # a fresh one: no shared traceback
-    return known
-
-
-class RequestParser:
-    """Parse a ``methodCall`` fed in pieces, as a server would.
-
-    Options are those of :class:`ResponseParser`; :meth:`close` returns
-    ``(method_name, params)``.
-    """
-
-    __slots__ = ("_parser",)
-
-    def __init__(
-        self,
-        *,
-        use_datetime: bool = False,
-        use_builtin_types: bool = False,
-        limits: Limits | None = None,
-    ) -> None:
-        """Prepare to parse one request."""
-        self._parser = _Parser(
-            "methodCall",
-            use_datetime=use_datetime,
-            use_builtin_types=use_builtin_types,
-            limits=limits,
-        )
-
-    def feed(self, data: bytes) -> None:
-        """Parse the next piece of the body (see :meth:`ResponseParser.feed`)."""
-        self._parser.feed(data)
-
-    def close(self) -> tuple[str, tuple[Value, ...]]:
-        """Finish the body and return ``(method_name, params)``."""
-        parser = self._parser
-        parser.close()
-        assert parser.method_name is not None  # noqa: S101 - the grammar requires it
-        return parser.method_name, tuple(parser.params)
-
-
-def parse_response(
-    data: bytes,
-    *,
-    use_datetime: bool = False,
-    use_builtin_types: bool = False,
-    limits: Limits | None = None,
-) -> Value:
-    """Parse a whole ``methodResponse`` body at once (see :class:`ResponseParser`)."""
-    parser = _Parser(
-        "methodResponse",
-        use_datetime=use_datetime,
-        use_builtin_types=use_builtin_types,
-        limits=limits,
-    )
-    parser.feed_whole(data)
-    return parser.result()
-
-
-def parse_request(
-    data: bytes,
-    *,
-    use_datetime: bool = False,
-    use_builtin_types: bool = False,
-    limits: Limits | None = None,
-) -> tuple[str, tuple[Value, ...]]:
-    """Parse a whole ``methodCall`` body at once (see :class:`RequestParser`)."""
-    parser = RequestParser(
-        use_datetime=use_datetime, use_builtin_types=use_builtin_types, limits=limits
-    )
-    parser.feed(data)
-    return parser.close()
-
-
-def dumps(
-    params: tuple[object, ...] | Fault,
-    methodname: str | None = None,
-    methodresponse: bool | None = None,
-    encoding: str | None = None,
-    allow_none: bool = False,
-) -> str:
-    r"""Marshal ``params`` as :func:`xmlrpc.client.dumps` does, only faster.
-
-    ``params`` is a tuple, or a :class:`Fault` (which makes a response). With
-    ``methodname`` the result is a ``methodCall``; with ``methodresponse`` a
-    ``methodResponse`` (its tuple must hold exactly one value); with neither, just the
-    ``<params>`` element. The text is the standard library's, character for character,
-    with two deliberate differences that any parser reads back identically: base64 is
-    written on one line, and ``\r`` in strings as ``&#13;`` (so it survives parsing).
-    Strings holding characters XML 1.0 cannot carry raise ``ValueError``.
-
-    Raises:
-        AssertionError: ``params`` is not a tuple or a Fault, as in the standard library.
-        TypeError: A value XML-RPC cannot carry.
-        OverflowError: An integer outside 32 bits.
-        ValueError: A string holding a character XML 1.0 cannot carry.
-    """
-    # AssertionError, as the standard library's asserts raise (even under -O here).
-    if type(params) is not tuple:
-        if isinstance(params, Fault):
-            head = _call_head(methodname, encoding) if methodname else _response_head(encoding)
-            tail = _CALL_TAIL if methodname else _RESPONSE_TAIL
-            return f"{head}{_marshal_fault(params)}{tail}"
-        if not isinstance(params, tuple):
-            raise AssertionError("argument must be tuple or Fault instance")
-    if methodresponse and len(params) != 1:
-        raise AssertionError("response tuple must be a singleton")
-    if methodname:
-        head, tail = _call_head(methodname, encoding), _CALL_TAIL
-    elif methodresponse:
-        head, tail = _response_head(encoding), _RESPONSE_TAIL
-    else:
-        head = tail = ""
-    return _marshal_params(params, allow_none=allow_none, allow_i8=False, head=head, tail=tail)
-
-
-def loads(
-    data: bytes | bytearray | str,
-    use_datetime: bool = False,
-    use_builtin_types: bool = False,
-) -> tuple[tuple[Value, ...], str | None]:
-    """Parse an XML-RPC document as :func:`xmlrpc.client.loads` does: ``(params, name)``.
-
-    ``name`` is the method name of a ``methodCall`` and ``None`` for a response. A fault
-    response raises :class:`Fault`. Unlike the standard library, a document that is not
-    well-formed raises :class:`~aioxmlrpc.MalformedXML`, which is both a
-    ``ResponseError`` and the ``xml.parsers.expat.ExpatError`` the standard library raises.
-    """
-    parser = _Parser(use_datetime=use_datetime, use_builtin_types=use_builtin_types)
-    if isinstance(data, str):
-        parser.feed_text(data)
-        parser.close()
-    else:
-        parser.feed_whole(bytes(data))
-    if parser.is_fault:
-        raise parser.fault()
-    return tuple(parser.params), parser.method_name

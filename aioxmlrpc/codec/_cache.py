@@ -25,7 +25,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Cache", "CacheStats", "all_caches"]
+__all__ = ["Cache", "CacheStats", "cache_stats", "clear_caches"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -136,6 +136,16 @@ class Cache(Generic[K, V]):
 _ALL: list[Cache[Any, Any]] = []
 
 
-def all_caches() -> list[Cache[Any, Any]]:
-    """Return every cache made so far, in the order they were made."""
-    return list(_ALL)
+def cache_stats() -> dict[str, CacheStats]:
+    """Return a snapshot of every process-wide cache of the codec, by name.
+
+    For tests, and for services that want to watch them: each is bounded in bytes
+    (``max_size``) whatever the documents read, and forgets its oldest entries first.
+    """
+    return {cache.name: cache.stats() for cache in _ALL}
+
+
+def clear_caches() -> None:
+    """Empty every process-wide cache of the codec (they refill as documents are read)."""
+    for cache in _ALL:
+        cache.clear()

@@ -71,7 +71,7 @@ from ._text import (
     unescape,
 )
 
-__all__ = ["Parser"]
+__all__ = ["Parser", "as_bytes"]
 
 #: Bytes decoded and read per step: bounds the temporary objects of a large feed.
 _SLICE = 64 * 1024
@@ -154,6 +154,7 @@ class Parser:
         self.method_name: str | None = None
         self.is_fault = False
         self.closed = False
+        self._failed: ResponseError | None = None  # the first error, once one is raised
 
     @property
     def bytes_received(self) -> int:
@@ -162,13 +163,72 @@ class Parser:
 
     # -- input ----------------------------------------------------------------------
 
-    def feed(self, data: bytes) -> None:
+    # -- the public steps: each refuses to run once one has failed (as h11's ERROR state)
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Read the next piece of the document.
 
         Raises:
-            ResponseError: A subclass saying what is wrong and where; the parser is then
-                unusable.
+            ResponseError: A subclass saying what is wrong and where; the parser then
+                refuses any further step (``RuntimeError`` naming this error).
         """
+        if self._failed is not None:
+            self._refuse()
+        try:
+            self._feed(as_bytes(data))
+        except ResponseError as exc:
+            self._failed = exc
+            raise
+
+    def feed_whole(self, data: bytes | bytearray | memoryview) -> None:
+        """Read a whole document and finish it: :meth:`feed` then :meth:`close`, faster.
+
+        Raises:
+            ResponseError: As :meth:`close` does.
+        """
+        if self._failed is not None:
+            self._refuse()
+        try:
+            self._feed_whole(as_bytes(data))
+        except ResponseError as exc:
+            self._failed = exc
+            raise
+
+    def feed_text(self, text: str) -> None:
+        """Read the next piece of a document that is already text.
+
+        Its declared encoding is ignored, as :mod:`pyexpat` ignores it for ``str`` input.
+        """
+        if self._failed is not None:
+            self._refuse()
+        try:
+            self._feed_text(text)
+        except ResponseError as exc:
+            self._failed = exc
+            raise
+
+    def close(self) -> None:
+        """Finish the document.
+
+        Raises:
+            TruncatedResponse: The document is empty or ended early.
+            ResponseError: Another subclass for any other problem.
+        """
+        if self._failed is not None:
+            self._refuse()
+        try:
+            self._close()
+        except ResponseError as exc:
+            self._failed = exc
+            raise
+
+    def _refuse(self) -> NoReturn:
+        first = self._failed
+        raise RuntimeError(
+            f"the parser failed already, with {type(first).__name__}: {first}"
+        ) from first
+
+    def _feed(self, data: bytes) -> None:
         if self.closed:
             raise RuntimeError("feed() after close()")
         size = len(data)
@@ -192,15 +252,10 @@ class Parser:
         except MalformedXML as exc:
             self._locate_decoding_error(exc)
 
-    def feed_whole(self, data: bytes) -> None:
-        """Read a whole document and finish it: :meth:`feed` then :meth:`close`, faster.
-
-        Raises:
-            ResponseError: As :meth:`close` does.
-        """
+    def _feed_whole(self, data: bytes) -> None:
         if len(data) > _SLICE:
-            self.feed(data)
-            self.close()
+            self._feed(data)
+            self._close()
             return
         if self.closed:
             raise RuntimeError("feed() after close()")
@@ -219,11 +274,9 @@ class Parser:
             self._locate_decoding_error(exc)
         self._finish(text)
 
-    def feed_text(self, text: str) -> None:
-        """Read the next piece of a document that is already text.
-
-        Its declared encoding is ignored, as :mod:`pyexpat` ignores it for ``str`` input.
-        """
+    def _feed_text(self, text: str) -> None:
+        if type(text) is not str:
+            raise TypeError(f"feed_text() takes a str, not {type(text).__name__}")
         if self.closed:
             raise RuntimeError("feed_text() after close()")
         self._decoder = None  # text from now on
@@ -232,13 +285,7 @@ class Parser:
             raise ResponseTooLarge(f"document exceeds {_format_size(self._max_bytes)} (max_bytes)")
         self._push(text)
 
-    def close(self) -> None:
-        """Finish the document.
-
-        Raises:
-            TruncatedResponse: The document is empty or ended early.
-            ResponseError: Another subclass for any other problem.
-        """
+    def _close(self) -> None:
         if self.closed:
             return
         self.closed = True
@@ -659,6 +706,22 @@ class Parser:
 
 _DEFAULT_LIMITS = Limits()
 _INITIAL = initial_state()
+
+
+def as_bytes(data: object) -> bytes:
+    """Return ``data``, any bytes-like object, as ``bytes`` (copied only if it is not).
+
+    Raises:
+        TypeError: For text, or anything that is not bytes-like.
+    """
+    if type(data) is bytes:
+        return data
+    if isinstance(data, str):
+        raise TypeError("expected bytes, not str: encode the text, or pass it to loads()")
+    try:
+        return bytes(memoryview(data))  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"expected a bytes-like object, not {type(data).__name__}") from None
 
 
 def _clip(text: str, size: int = 40) -> str:
