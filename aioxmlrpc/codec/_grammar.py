@@ -138,7 +138,7 @@ Plan: TypeAlias = "tuple[int, object, dict[object, Plan], str, State]"
 #: sizes, rounded up). Only a flood of distinct runs can fill the plans; states are
 #: finite, but go through a cache all the same.
 _PLANS: Cache[object, Plan] = Cache("plans", 4 * 1024 * 1024)
-_STATES: Cache[tuple[Frame, ...], State] = Cache("states", 1024 * 1024)
+_STATES: Cache[tuple[Frame, ...], State] = Cache("states", 2 * 1024 * 1024)
 #: Runs longer than this are compiled each time they are met: rare (deep nesting), and
 #: compiling is linear in their length anyway.
 _MAX_CACHED_RUN = 4096

@@ -1,0 +1,127 @@
+"""The codec's process-wide caches: bounded in bytes, never grown by what the parser ignores.
+
+A cache a server can fill is memory and speed an attacker controls. These tests flood the
+parser with valid documents of random shapes, prefixes and attributes, and check what
+stays behind. (How fast parsing is after a flood is measured by
+``benchmarks/bench_codec.py --flood``, not here.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import random
+import tracemalloc
+import xmlrpc.client
+from typing import Any
+
+from aioxmlrpc import codec
+from aioxmlrpc.codec import cache_stats, clear_caches
+from aioxmlrpc.codec._cache import Cache
+
+from xmlgen import document
+
+MIB = 1 << 20
+
+
+def response(value: Any, prefix: str = "", attributes: str = "") -> bytes:
+    """A response whose every element has ``prefix`` and ``attributes``."""
+    body = xmlrpc.client.dumps((value,), methodresponse=True)
+    if prefix:
+        body = body.replace("<", f"<{prefix}:").replace(f"<{prefix}:/", f"</{prefix}:")
+        body = body.replace(f"<{prefix}:?xml", "<?xml")
+    if attributes:
+        body = body.replace("<methodResponse>", f"<methodResponse {attributes}>")
+        for name in ("value", "struct", "member", "string"):
+            tag = f"<{prefix}:{name}>" if prefix else f"<{name}>"
+            body = body.replace(tag, tag[:-1] + f" {attributes}>")
+    return body.encode()
+
+
+RECORDS = [{"id": i, "name": f"n{i}", "tags": ["a", i]} for i in range(20)]
+
+
+def test_namespace_prefixes_make_no_new_states_or_plans() -> None:
+    assert codec.loads(response(RECORDS, "p0"))[0][0] == RECORDS
+    before = cache_stats()
+    for i in range(300):
+        assert codec.loads(response(RECORDS, f"p{i}x{'y' * (i % 50)}"))[0][0] == RECORDS
+    after = cache_stats()
+    assert after["states"].entries == before["states"].entries
+    assert after["plans"].entries == before["plans"].entries
+
+
+def test_attributes_make_no_new_plans() -> None:
+    assert codec.loads(response(RECORDS, attributes='a="0"'))[0][0] == RECORDS
+    before = cache_stats()["plans"].entries
+    for i in range(300):
+        attributes = f'id="{i}" xmlns:x{i}="urn:{"z" * i}" data=\'>{i}<\''.replace("<", "&lt;")
+        assert codec.loads(response(RECORDS, attributes=attributes))[0][0] == RECORDS
+    assert cache_stats()["plans"].entries == before
+
+
+def test_a_flood_of_valid_documents_leaves_the_caches_within_their_budgets() -> None:
+    rng = random.Random(99)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.get_traced_memory()[0]
+        for _ in range(3000):
+            body, options, _ = document(rng, wild=0.6)
+            with contextlib.suppress(xmlrpc.client.Fault):
+                codec.loads(body, **options)
+        # A few large ones, with long prefixes on every element.
+        for i in range(3):
+            big = [{"k" * 40 + str(j): [j, "v" * 30]} for j in range(3000 + i)]
+            codec.loads(response(big, f"prefix{i}" + "q" * 200))
+        gc.collect()
+        retained = tracemalloc.get_traced_memory()[0] - baseline
+    finally:
+        tracemalloc.stop()
+    for name, stats in cache_stats().items():
+        assert stats.size <= stats.max_size, name
+    # The grammar's states, whatever was read: finite (whether an element has a prefix is
+    # part of a state, as its end tag must repeat it; which prefix is not).
+    assert cache_stats()["states"].entries < 4096
+    assert retained < 16 * MIB, f"{retained / MIB:.1f} MiB retained"
+
+
+def test_a_cache_forgets_its_oldest_generation_to_stay_within_budget() -> None:
+    cache: Cache[int, str] = Cache("test", 1000)
+    table: dict[int, str] = {}
+    for key in range(100):
+        cache.add(table, key, str(key), 30)
+        assert cache.stats().size <= 1000
+    stats = cache.stats()
+    assert stats.evicted > 0
+    assert stats.added == 100
+    assert 0 not in table  # the oldest went first
+    assert 99 in table  # the newest stays
+    assert cache.get(99) is None  # (in its own table, not the default one)
+    assert len(table) == stats.entries
+    cache.add(table, 500, "too big", 600)  # over half the budget: never kept
+    assert 500 not in table
+
+
+def test_clear_caches_empties_them_and_parsing_refills_them() -> None:
+    codec.loads(response(RECORDS))
+    clear_caches()
+    assert all(stats.entries == 0 for stats in cache_stats().values())
+    assert codec.loads(response(RECORDS))[0][0] == RECORDS
+    assert cache_stats()["plans"].entries > 0
+
+
+def test_no_cache_holds_document_text() -> None:
+    clear_caches()
+    secret = "s3cr3t-value-in-a-string"  # noqa: S105 - a marker, not a password
+    codec.loads(response({"k": secret, "n": [secret, 1]}, "pfx" + "w" * 30, 'a="attrval"'))
+    codec.encode_request("method.name", (1,))
+    gc.collect()
+    held = [
+        key
+        for referrer in gc.get_objects()
+        if isinstance(referrer, dict)
+        for key in referrer
+        if isinstance(key, str) and ("s3cr3t" in key or "attrval" in key or "pfxw" in key)
+    ]
+    assert held == []

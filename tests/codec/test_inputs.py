@@ -1,0 +1,98 @@
+"""What the parsers accept as input, and how they behave once they have failed."""
+
+from __future__ import annotations
+
+import array
+from collections.abc import Callable
+
+import pytest
+
+from aioxmlrpc import MalformedXML, ResponseError, TruncatedResponse, codec
+from aioxmlrpc.codec import RequestParser, ResponseParser
+
+BODY = codec.encode_response({"a": [1, "two"]})
+CALL = codec.encode_request("echo", ("x", 2))
+
+BYTES_LIKE: list[Callable[[bytes], object]] = [
+    bytes,
+    bytearray,
+    memoryview,
+    lambda data: memoryview(bytearray(data)),
+    lambda data: array.array("B", data),
+]
+
+
+@pytest.mark.parametrize("kind", BYTES_LIKE)
+def test_every_parser_accepts_any_bytes_like_object(kind: Callable[[bytes], object]) -> None:
+    expected = {"a": [1, "two"]}
+    assert codec.parse_response(kind(BODY)) == expected  # type: ignore[arg-type]
+    assert codec.loads(kind(BODY))[0][0] == expected  # type: ignore[arg-type]
+    assert ResponseParser().close(kind(BODY)) == expected  # type: ignore[arg-type]
+    parser = ResponseParser()
+    parser.feed(kind(BODY[:10]))  # type: ignore[arg-type]
+    parser.feed(kind(BODY[10:]))  # type: ignore[arg-type]
+    assert parser.close() == expected
+    assert codec.parse_request(kind(CALL)) == ("echo", ("x", 2))  # type: ignore[arg-type]
+    request = RequestParser()
+    request.feed(kind(CALL))  # type: ignore[arg-type]
+    assert request.close() == ("echo", ("x", 2))
+
+
+def test_text_is_refused_by_the_byte_parsers_with_a_clear_error() -> None:
+    with pytest.raises(TypeError, match="not str"):
+        ResponseParser().feed(BODY.decode())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="bytes-like object, not int"):
+        codec.parse_response(42)  # type: ignore[arg-type]
+    assert codec.loads(BODY.decode())[0][0] == {"a": [1, "two"]}  # loads takes both
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (b"<methodResponse><params></oops>", "feed"),
+        (b"<methodResponse><params></oops>", "close"),
+        (b"<!DOCTYPE x []><methodResponse/>", "feed"),
+    ],
+)
+def test_a_parser_that_failed_refuses_every_later_step(first: bytes, then: str) -> None:
+    parser = ResponseParser()
+    parser.feed(first[:5])
+
+    def rest() -> None:
+        parser.feed(first[5:])
+        parser.close()
+
+    with pytest.raises(ResponseError) as failure:
+        rest()
+    step = (lambda: parser.feed(b"<x/>")) if then == "feed" else parser.close
+    with pytest.raises(RuntimeError, match="failed already") as refused:
+        step()
+    assert refused.value.__cause__ is failure.value
+    assert type(failure.value).__name__ in str(refused.value)
+    # A new parser is unaffected.
+    assert ResponseParser().close(BODY) == {"a": [1, "two"]}
+
+
+def test_a_truncated_body_fails_at_close_and_stays_failed() -> None:
+    parser = RequestParser()
+    parser.feed(CALL[:-20])
+    with pytest.raises(TruncatedResponse):
+        parser.close()
+    with pytest.raises(RuntimeError, match="TruncatedResponse"):
+        parser.close()
+    with pytest.raises(RuntimeError):
+        parser.feed(CALL[-20:])
+
+
+def test_a_forbidden_character_fails_and_then_every_step_is_refused() -> None:
+    parser = ResponseParser()
+    parser.feed(BODY[:30])
+
+    def rest() -> None:  # the error comes with the feed or at close
+        parser.feed(b"\x00" + BODY[30:])
+        parser.close()
+
+    with pytest.raises(MalformedXML):
+        rest()
+    with pytest.raises(RuntimeError, match="MalformedXML"):
+        parser.feed(BODY)
