@@ -20,6 +20,7 @@ Not mutations: each document is well-formed, has no DTD, and means one known thi
 - text: literal characters, the five predefined entities, decimal and hexadecimal
   character references (zero-padded, either case of hex digit), CDATA sections (split
   anywhere, adjacent, ``]]>`` split across two), CR and CRLF line ends;
+- a ``<fault>`` wrapping a value inside a ``<value>``, as Perl's RPC::XML writes;
 - empty-element forms (``<string/>``, ``<value/>``, ``<nil/>``, ``<array/>``,
   ``<struct/>``, ``<data/>``), and the type aliases (``i4``, ``i8``, ``int``, untyped
   ``<value>`` text).
@@ -208,6 +209,13 @@ class _Writer:
     def value(self, depth: int) -> Any:
         """Write one ``<value>``; return what it means."""
         rng = self.rng
+        if depth < 4 and self.chance(0.1):
+            # A <fault> in a <value> wraps a value (Perl's failed multicall items).
+            value, fault = self.qname("value"), self.qname("fault")
+            self.out.append(self.start(value) + self.misc() + self.start(fault) + self.misc())
+            inner = self.value(depth + 1)
+            self.out.append(self.misc() + self.end(fault) + self.misc() + self.end(value))
+            return inner
         kind = rng.randrange(12) if depth < 4 else rng.randrange(9)
         qname = self.qname("value")
         if kind == 0 and self.chance():

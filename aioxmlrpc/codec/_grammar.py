@@ -7,11 +7,14 @@ The grammar, one element per line (``*`` repeats, ``?`` is optional, ``|`` choos
     (document)     := methodResponse | methodCall | params (the last for loads() only)
     params         := param*
     param, fault   := value
-    value          := text | int | i4 | i8 | ... | string | nil | array | struct
+    value          := text | int | i4 | i8 | ... | string | nil | array | struct | fault
     array          := data?
     data           := value*
     struct         := member*
     member         := name value
+
+A ``<fault>`` inside a ``<value>`` wraps the value it holds, as the standard library reads
+it: Perl's RPC::XML writes a failed call of a ``system.multicall`` that way.
 
 Any namespace prefix is ignored (``<ex:i8>`` is ``<i8>``), as the standard library does,
 but an end tag must repeat its start tag's prefix, as XML requires; attributes are
@@ -91,7 +94,9 @@ __all__ = [
     NAME_ELEMENT,
     MEMBER_VALUE,
     MEMBER_DONE,
-) = range(24)
+    WRAP,
+    WRAP_DONE,
+) = range(26)
 
 #: Kinds whose text is content (kept), rather than insignificant whitespace.
 _CONTENT = frozenset({VALUE, SCALAR, NAME_ELEMENT, METHOD_NAME})
@@ -265,6 +270,7 @@ _STARTS: dict[tuple[int, str], tuple[int | None, int]] = {
     (STRUCT, "member"): (None, MEMBER),
     (MEMBER, "name"): (MEMBER_VALUE, NAME_ELEMENT),
     (MEMBER_VALUE, "value"): (MEMBER_DONE, VALUE),
+    (WRAP, "value"): (WRAP_DONE, VALUE),
 }
 
 # Kinds that may not end yet, and why.
@@ -273,6 +279,7 @@ _UNFINISHED = {
     CALL: "<methodCall> has no <methodName>",
     PARAM: "<param> holds no <value>",
     FAULT: "<fault> holds no <value>",
+    WRAP: "<fault> holds no <value>",
     MEMBER: "<member> has no <name>",
     MEMBER_VALUE: "<member> has no <value>",
 }
@@ -302,7 +309,11 @@ class _Compiler:
 
     def into_dict(self, value_index: int) -> bool:
         """Whether the value at ``frames[value_index]`` goes into a struct."""
-        return self.frames[value_index - 1][0] == MEMBER_DONE
+        frames = self.frames
+        parent = value_index - 1
+        while frames[parent][0] == WRAP_DONE:  # <value><fault><value>: look through it
+            parent -= 2
+        return frames[parent][0] == MEMBER_DONE
 
     def start(self, local: str, prefixed: bool, text: object) -> None:
         frames = self.frames
@@ -317,6 +328,8 @@ class _Compiler:
             frames[-1] = (VALUE_DONE, parent, -1, parent_prefixed)
             if code >= 0:
                 frames.append((SCALAR, local, code, prefixed))
+            elif local == "fault":
+                frames.append((WRAP, local, -1, prefixed))
             elif local == "array" or local == "struct":
                 back = _state(tuple(frames))
                 self.pushed.append(back)

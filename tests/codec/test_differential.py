@@ -138,6 +138,7 @@ def test_the_generator_makes_every_variation() -> None:
         b"\xc3\xabx:",  # "ëx:" in UTF-8
         b"<:",
         b"a:b:",
+        b"<value><fault>",
         b"encoding=",
         b"standalone",
         b"\xef\xbb\xbf",

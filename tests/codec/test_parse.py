@@ -383,3 +383,19 @@ def test_common_declarations_read_as_any_other(quote: str, encoding: str) -> Non
             parse_response(head + broken)
         located.append((info.value.lineno, info.value.offset - len(head)))
     assert located[0] == located[1] == (1, 24)
+
+
+def test_a_fault_inside_a_value_wraps_it_as_perl_writes_failed_multicall_items() -> None:
+    # What RPC::XML::Server 0.82 answers to a system.multicall whose second call fails:
+    # its fault object's struct, with the <fault> element inside a <value>.
+    body = (
+        b'<?xml version="1.0" encoding="us-ascii"?><methodResponse><params><param><value>'
+        b"<struct><member><name>value</name><value><fault><value><struct><member>"
+        b"<name>faultCode</name><value><int>4</int></value></member><member>"
+        b"<name>faultString</name><value><string>Too many parameters: 0</string></value>"
+        b"</member></struct></value></fault></value></member></struct></value></param>"
+        b"</params></methodResponse>"
+    )
+    expected = {"value": {"faultCode": 4, "faultString": "Too many parameters: 0"}}
+    assert xmlrpc.client.loads(body)[0][0] == expected
+    assert parse_response(body) == expected
