@@ -107,6 +107,50 @@ def build_escapes(rng: random.Random) -> Plain:
     return [" ".join(rng.choices(pieces, k=8)) + f" #{i}" for i in range(2000)]
 
 
+def build_mixed(rng: random.Random) -> Plain:
+    # The shape of a search result or a log: ints and short strings, interleaved.
+    return [rng.randint(0, 10**6) if rng.random() < 0.5 else word(rng, 8) for _ in range(100_000)]
+
+
+def build_escaped_records(rng: random.Random) -> Plain:
+    # Text with markup in it (a wiki page, an HTML snippet, a shell command), in records.
+    pieces = ["a & b", "<b>bold</b>", "x > y", "R&D", "plain", "if (a<b)", "&amp;"]
+    return [
+        {
+            "id": i,
+            "title": " ".join(rng.choices(pieces, k=3)),
+            "body": " ".join(rng.choices(pieces, k=12)),
+            "tags": [rng.choice(pieces), i],
+        }
+        for i in range(2000)
+    ]
+
+
+def build_text_values(rng: random.Random) -> Plain:
+    # Records carrying 1 KB of plain text each (descriptions, comments).
+    return [{"id": i, "text": " ".join(word(rng, 7) for _ in range(128))} for i in range(250)]
+
+
+def build_tree(rng: random.Random, size: int = 1 << 20) -> Plain:
+    """A varied tree: arrays and structs mixed at random, a few levels deep, ~``size`` bytes."""
+
+    def tree(depth: int) -> Plain:
+        k = rng.random()
+        if depth <= 0 or k < 0.45:
+            return scalar(rng) if rng.random() < 0.8 else DateTime("20240102T03:04:05")
+        if k < 0.72:
+            return [tree(depth - 1) for _ in range(rng.randint(0, 6))]
+        return {word(rng, rng.randint(1, 8)): tree(depth - 1) for _ in range(rng.randint(0, 6))}
+
+    items: list[Plain] = []
+    total = 0
+    while total < size:
+        item = tree(7)
+        items.append(item)
+        total += len(xmlrpc.client.dumps((item,)))
+    return items
+
+
 def build_payloads(names: Collection[str] | None = None) -> list[Payload]:
     """Build the payloads (those in ``names`` only, if given), always the same values."""
     rng = random.Random(1234)
@@ -122,6 +166,10 @@ def build_payloads(names: Collection[str] | None = None) -> list[Payload]:
         ("base64-1MiB", lambda: Binary(rng.randbytes(MIB))),
         ("deep-100", lambda: build_deep(100)),
         ("escapes-utf8", lambda: build_escapes(rng)),
+        ("mixed-100k", lambda: build_mixed(rng)),
+        ("escaped-records", lambda: build_escaped_records(rng)),
+        ("text-1KB-values", lambda: build_text_values(rng)),
+        ("tree-1MB", lambda: build_tree(rng)),
     ]
     payloads: list[Payload] = []
     for name, build in builders:

@@ -32,6 +32,10 @@ REPEATS = {
     "base64-1MiB": 4,
     "deep-100": 400,
     "escapes-utf8": 10,
+    "mixed-100k": 2,
+    "escaped-records": 4,
+    "text-1KB-values": 10,
+    "tree-1MB": 2,
 }
 
 CHILD = """

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from .._exceptions import Fault
 from .._types import Value
 from ._cache import Cache
+from ._escape import escaped
 from ._limits import Limits
 from ._marshal import (
     check_name,
@@ -17,7 +18,6 @@ from ._marshal import (
     xml_header,
 )
 from ._parse import Parser, as_bytes
-from ._writer import escape
 
 __all__ = [
     "RequestParser",
@@ -51,10 +51,7 @@ def _call_head(method_name: str, encoding: str | None) -> str:
             raise TypeError(f"method name must be a str, not {type(method_name).__name__}")
         method_name = str(method_name)
     check_name(method_name)
-    shown = method_name
-    if "&" in shown or "<" in shown or ">" in shown or "\r" in shown:
-        shown = escape(shown)
-    head = f"{xml_header(encoding)}<methodCall>\n<methodName>{shown}</methodName>\n"
+    head = f"{xml_header(encoding)}<methodCall>\n<methodName>{escaped(method_name)}</methodName>\n"
     if cacheable:
         _CALL_HEADS.put(method_name, head, 150 + len(method_name) + len(head))
     return head

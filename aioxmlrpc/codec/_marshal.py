@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from xmlrpc.client import Fault
 
-from ._text import has_bad_char
+from ._escape import escaped, has_bad_char
 from ._writer import (
     FALSE_VALUE,
     TRUE_VALUE,
@@ -42,7 +42,6 @@ from ._writer import (
     dump,
     dump_array,
     dump_struct,
-    escape,
     raise_invalid_char,
     written,
 )
@@ -72,8 +71,7 @@ def _scalar(value: Any, strings: list[str]) -> str | None:
     cls = type(value)
     if cls is str:
         strings.append(value)
-        if "&" in value or "<" in value or ">" in value or "\r" in value:
-            value = escape(value)
+        value = escaped(value)
         return f"<param>\n<value><string>{value}</string></value>\n</param>\n"
     if cls is int and -2147483648 <= value <= 2147483647:
         return f"<param>\n<value><int>{value}</int></value>\n</param>\n"
@@ -162,7 +160,7 @@ def _fill_multicall(calls: Sequence[tuple[str, Sequence[object]]], w: Writer, de
         if type(name) is not str:
             raise TypeError(f"method name must be a str, not {type(name).__name__}")
         w.escape_checked(name)  # escaped here, whatever the pass
-        shown = escape(name) if "&" in name or "<" in name or ">" in name or "\r" in name else name
+        shown = escaped(name)
         head = (
             "<value><struct>\n<member>\n<name>methodName</name>\n"
             f"<value><string>{shown}</string></value>\n</member>\n"

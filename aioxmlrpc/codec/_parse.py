@@ -31,6 +31,7 @@ from .._exceptions import (
     TruncatedResponse,
 )
 from .._types import Value
+from ._escape import BAD_CHAR, has_bad_char
 from ._grammar import (
     DOC,
     DYNAMIC,
@@ -60,11 +61,9 @@ from ._grammar import (
 from ._limits import Limits
 from ._scalars import TYPE_NAMES, converters
 from ._text import (
-    BAD_CHAR,
     TextDecoder,
     bad_reference,
     expand_markup,
-    has_bad_char,
     position,
     stray_cdata_end,
     strip_declaration,

@@ -29,56 +29,16 @@ from typing import NoReturn
 from .._exceptions import DTDForbidden, EntitiesForbidden, MalformedXML, ResponseError
 
 __all__ = [
-    "BAD_CHAR",
     "NAME",
     "NAME_RE",
     "TextDecoder",
     "bad_reference",
-    "changing_table",
     "expand_markup",
-    "has_bad_char",
     "position",
     "stray_cdata_end",
     "strip_declaration",
     "unescape",
 ]
-
-BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def changing_table(suspects: bytes) -> bytes:
-    """Return a ``bytes.translate`` table that changes exactly the bytes in ``suspects``.
-
-    ``raw.translate(table) != raw`` then tells whether ``raw`` holds one of them, in a
-    single pass: several times faster than a regular expression, and, unlike deleting
-    them, with no table to build on each call. (When nothing changes, CPython returns
-    ``raw`` itself, and the comparison is one of identity.)
-    """
-    table = bytearray(range(256))
-    for byte in suspects:
-        table[byte] ^= 1
-    return bytes(table)
-
-
-_CONTROL_TABLE = changing_table(bytes(range(32)).translate(None, b"\t\n\r"))
-
-
-def has_bad_char(text: str) -> bool:
-    """Whether ``text`` holds a character XML 1.0 forbids (surrogates included).
-
-    Non-ASCII text falls back to a regular expression only when it must.
-    """
-    if text.isascii():
-        raw = text.encode("ascii")
-        return raw.translate(_CONTROL_TABLE) != raw
-    raw = text.encode("utf-8", "surrogatepass")
-    if raw.translate(_CONTROL_TABLE) != raw:
-        return True
-    # U+FFFE, U+FFFF and surrogates (ED A0..ED BF) are the only others.
-    if b"\xef\xbf\xbe" in raw or b"\xef\xbf\xbf" in raw:
-        return True
-    return b"\xed" in raw and BAD_CHAR.search(text) is not None
-
 
 _WS = "[ \t\r\n]"
 _DECLARATION = re.compile(

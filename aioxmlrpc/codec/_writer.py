@@ -16,14 +16,21 @@ states the rules (the standard library's, and ours). Speed comes from:
 from __future__ import annotations
 
 import datetime
-import re
 from binascii import b2a_base64
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 from xmlrpc.client import Binary, DateTime
 
 from .._types import MAXI8, MINI8
-from ._text import changing_table, has_bad_char
+from ._escape import (
+    BAD_CHAR,
+    CONTROL_TABLE,
+    SUSPECT_TABLE,
+    escape,
+    escaped,
+    has_bad_char,
+    needs_escaping,
+)
 
 __all__ = [
     "FALSE_VALUE",
@@ -32,22 +39,13 @@ __all__ = [
     "dump",
     "dump_array",
     "dump_struct",
-    "escape",
     "raise_invalid_char",
     "written",
 ]
 
 
-_INVALID_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
 TRUE_VALUE = "<value><boolean>1</boolean></value>\n"
 FALSE_VALUE = "<value><boolean>0</boolean></value>\n"
-
-
-def escape(s: str) -> str:
-    r"""Escape text for XML character data (``\r`` too, so it survives parsing)."""
-    # "&" first, so the entities added next are not escaped again.
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def _datetime_text(value: datetime.datetime) -> str:
@@ -120,7 +118,7 @@ def _uniform_array(values: list[Any] | tuple[Any, ...], w: Writer) -> bool:
     if kind is str:
         joined = "".join(values)
         w.escape_checked(joined)
-        if "&" in joined or "<" in joined or ">" in joined or "\r" in joined:
+        if needs_escaping(joined):
             # Escape them all at once: joined by a character no string may hold (the
             # check of ``escaped`` refuses any that does), escaped, split into items.
             inner = escape("\x00".join(values)).replace("\x00", tail + head)
@@ -153,7 +151,12 @@ class Writer:
 
     Almost no string needs escaping, so the first pass is optimistic (``careful`` false):
     it writes strings as they are, and :meth:`text` looks for ``&<>\r`` once in all of
-    them joined; only if one is found does the document get written again, escaping.
+    them joined; only if one is found does the document get written again, escaping
+    each string.
+    So that a document full of such text (markup, formulas) is not written twice, the
+    strings are also looked at early, at a container that starts once ``probe`` strings
+    have been written, then again at four times as many: the first look that finds one
+    ends the optimistic pass there (:class:`_Escaping`).
     Strings written already escaped go to ``escaped``, checked for forbidden characters
     only. Struct keys are collected without a look at their type: joining them all
     refuses any that is not a string.
@@ -167,6 +170,7 @@ class Writer:
         "escaped",
         "open_ids",
         "out",
+        "probe",
         "strings",
     )
 
@@ -176,8 +180,24 @@ class Writer:
         self.strings: list[str] = []
         # Made on first use: most documents need neither.
         self.escaped: list[str] | None = None
-        self.open_ids: set[int] | None = None
+        self.open_ids: set[int] = set()  # ids of the containers open past _UNTRACKED_DEPTH
         self.allow_none = self.allow_i8 = self.careful = False
+        self.probe = 0
+
+    def look(self) -> None:
+        """Look at the strings written so far; stop the optimistic pass if one needs escaping.
+
+        Raises:
+            _Escaping: One does: the caller starts again, carefully.
+        """
+        try:
+            joined = "".join(self.strings)
+        except TypeError:  # a key that is not a string: text() says so, at the end
+            self.probe = 0
+            return
+        if needs_escaping(joined):
+            raise _Escaping
+        self.probe = 4 * len(self.strings)
 
     def escape_checked(self, text: str) -> None:
         """Have ``text``, written escaped already, checked for forbidden characters only."""
@@ -200,21 +220,26 @@ class Writer:
             joined = "".join(self.strings)
         except TypeError:
             raise TypeError("dictionary key must be string") from None
-        if joined.isascii() and not self.escaped:
-            # The common case in one pass: nothing forbidden, nothing to escape.
+        if joined.isascii():
             raw = joined.encode("ascii")
-            if raw.translate(_SUSPECT_TABLE) == raw:
-                return "".join(self.out)
-        if has_bad_char(joined) or (self.escaped and has_bad_char("".join(self.escaped))):
+            if raw.translate(SUSPECT_TABLE) == raw and not self.escaped:
+                return "".join(self.out)  # the common case: nothing forbidden or to escape
+            bad = raw.translate(CONTROL_TABLE) != raw
+        else:
+            bad = has_bad_char(joined)
+        if bad or (self.escaped and has_bad_char("".join(self.escaped))):
             raise_invalid_char(root)
-        if not self.careful and ("&" in joined or "<" in joined or ">" in joined or "\r" in joined):
+        if not self.careful and needs_escaping(joined):
             return None
         return "".join(self.out)
 
 
-# What the one-pass check above looks for: ASCII characters XML forbids, and those escaped.
-_SUSPECT_TABLE = changing_table(bytes(range(32)).translate(None, b"\t\n") + b"&<>")
+class _Escaping(Exception):
+    """The optimistic pass met a string that needs escaping: start again, carefully."""
 
+
+#: Strings written before the first look for one that needs escaping (see Writer).
+_FIRST_LOOK = 64
 
 #: Containers this deep or less are not tracked for cycles: a cycle nests without end,
 #: so it is still caught, one cycle's length past this depth, having written at most
@@ -245,37 +270,30 @@ def written(
     try:
         for careful in (False, True):  # pragma: no branch - the careful pass returns
             w.careful = careful
+            w.probe = 0 if careful else _FIRST_LOOK
             w.append(head)
-            fill(root, w, 1)
-            w.append(tail)
-            text = w.text(root)
+            try:
+                fill(root, w, 1)
+            except _Escaping:
+                text = None
+            else:
+                w.append(tail)
+                text = w.text(root)
             if text is not None:
                 return text
             w.out.clear()
             w.strings.clear()
             w.escaped = None
+            w.open_ids.clear()
     except RecursionError:
         raise ValueError("value nests too deeply to marshal") from None
     finally:
         w.out.clear()
         w.strings.clear()
-        w.escaped = w.open_ids = None
+        w.escaped = None
+        w.open_ids.clear()
         _SPARE.append(w)
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _open(value: object, w: Writer, what: str) -> None:
-    key = id(value)
-    if w.open_ids is None:
-        w.open_ids = set()
-    elif key in w.open_ids:
-        raise TypeError(f"cannot marshal recursive {what}")
-    w.open_ids.add(key)
-
-
-def _close(value: object, w: Writer) -> None:
-    if w.open_ids is not None:  # pragma: no branch - always, after _open
-        w.open_ids.discard(id(value))
 
 
 def dump(value: Any, w: Writer, depth: int) -> None:
@@ -287,7 +305,7 @@ def dump(value: Any, w: Writer, depth: int) -> None:
     cls = type(value)
     if cls is str:
         w.strings.append(value)
-        if w.careful and ("&" in value or "<" in value or ">" in value or "\r" in value):
+        if w.careful:
             value = escape(value)
         w.append(f"<value><string>{value}</string></value>\n")
     elif cls is int and -2147483648 <= value <= 2147483647:
@@ -326,7 +344,7 @@ def _dump_other(value: Any, w: Writer, depth: int) -> None:
     elif cls is DateTime:
         text = value.value
         w.strings.append(text)
-        if w.careful and ("&" in text or "<" in text or ">" in text or "\r" in text):
+        if w.careful:
             text = escape(text)
         w.append(f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>\n")
     else:
@@ -336,8 +354,13 @@ def _dump_other(value: Any, w: Writer, depth: int) -> None:
 def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> None:
     if len(values) >= _UNIFORM_MIN and _uniform_array(values, w):
         return  # scalars only: never part of a cycle
-    if depth > _UNTRACKED_DEPTH:
-        _open(values, w, "sequences")
+    if w.probe and len(w.strings) >= w.probe:
+        w.look()
+    tracked = depth > _UNTRACKED_DEPTH
+    if tracked:
+        if id(values) in w.open_ids:
+            raise TypeError("cannot marshal recursive sequences")
+        w.open_ids.add(id(values))
     append = w.append
     collect = w.strings.append
     careful = w.careful
@@ -347,7 +370,7 @@ def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> No
         cls = type(v)
         if cls is str:
             collect(v)
-            if careful and ("&" in v or "<" in v or ">" in v or "\r" in v):
+            if careful:
                 v = escape(v)
             append(f"<value><string>{v}</string></value>\n")
         elif cls is int and -2147483648 <= v <= 2147483647:
@@ -363,27 +386,34 @@ def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> No
         else:
             _dump_other(v, w, inner)
     append(_ARRAY_CLOSE)
-    if depth > _UNTRACKED_DEPTH:
-        _close(values, w)
+    if tracked:
+        w.open_ids.discard(id(values))
 
 
 def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
-    if depth > _UNTRACKED_DEPTH:
-        _open(members, w, "dictionaries")
+    if w.probe and len(w.strings) >= w.probe:
+        w.look()
+    tracked = depth > _UNTRACKED_DEPTH
+    if tracked:
+        if id(members) in w.open_ids:
+            raise TypeError("cannot marshal recursive dictionaries")
+        w.open_ids.add(id(members))
     append = w.append
     strings = w.strings
     collect = strings.append
     careful = w.careful
     inner = depth + 1
     strings.extend(members)  # the keys: a key that is not a string fails their join
+    # Names rarely need escaping, even in text that does: look at them all at once.
+    careful_names = careful and _names_need_escaping(members)
     append("<value><struct>\n")
     for name, v in members.items():
-        if careful and ("&" in name or "<" in name or ">" in name or "\r" in name):
-            name = escape(name)
+        if careful_names:
+            name = escaped(name)
         cls = type(v)
         if cls is str:
             collect(v)
-            if careful and ("&" in v or "<" in v or ">" in v or "\r" in v):
+            if careful:
                 v = escape(v)
             append(
                 f"<member>\n<name>{name}</name>\n<value><string>{v}</string></value>\n</member>\n"
@@ -396,10 +426,17 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
             )
         elif cls is bool:
             append(f"<member>\n<name>{name}</name>\n{TRUE_VALUE if v else FALSE_VALUE}</member>\n")
+        elif cls is list or cls is dict:
+            append(f"<member>\n<name>{name}</name>\n")
+            if cls is list:
+                dump_array(v, w, inner)
+            else:
+                dump_struct(v, w, inner)
+            append("</member>\n")
         elif cls is DateTime:
             text = v.value
             collect(text)
-            if careful and ("&" in text or "<" in text or ">" in text or "\r" in text):
+            if careful:
                 text = escape(text)
             append(
                 f"<member>\n<name>{name}</name>\n"
@@ -412,16 +449,18 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
             )
         else:
             append(f"<member>\n<name>{name}</name>\n")
-            if cls is list:
-                dump_array(v, w, inner)
-            elif cls is dict:
-                dump_struct(v, w, inner)
-            else:
-                _dump_other(v, w, inner)
+            _dump_other(v, w, inner)
             append("</member>\n")
     append("</struct></value>\n")
-    if depth > _UNTRACKED_DEPTH:
-        _close(members, w)
+    if tracked:
+        w.open_ids.discard(id(members))
+
+
+def _names_need_escaping(members: dict[Any, Any]) -> bool:
+    try:
+        return needs_escaping("".join(members))
+    except TypeError:
+        return False  # a name that is not a string: Writer.text() refuses it
 
 
 def _strings(root: object) -> Iterator[str]:
@@ -446,7 +485,7 @@ def _strings(root: object) -> Iterator[str]:
 def raise_invalid_char(root: object) -> NoReturn:
     # Only reached on error: walk the values again to say which string and where.
     for s in _strings(root):
-        bad = _INVALID_XML_CHAR.search(s)
+        bad = BAD_CHAR.search(s)
         if bad is not None:
             index = bad.start()
             snippet = s[max(0, index - 20) : index + 20]
