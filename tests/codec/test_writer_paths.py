@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import re
 import xmlrpc.client
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -42,7 +43,7 @@ SCALARS: dict[str, Any] = {
     "tuple": (1, 2),
 }
 
-POSITIONS = {
+POSITIONS: dict[str, Callable[[Any], tuple[Any, ...]]] = {
     "alone": lambda v: (v,),
     "two-params": lambda v: (v, 1),
     "in-array": lambda v: ([0, v, "z"],),
