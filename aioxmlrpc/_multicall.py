@@ -235,6 +235,9 @@ class MultiCall:
 
     async def __send(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         results = await send_multicall(self.__proxy, calls)
+        fault = _whole_batch_fault(results)
+        if fault is not None:
+            raise fault
         if not isinstance(results, list) or len(results) != len(calls):
             got = f"{len(results)} results" if isinstance(results, list) else repr(results)[:80]
             raise InvalidResponse(f"system.multicall returned {got} for {len(calls)} calls")
@@ -292,6 +295,19 @@ class MultiCall:
 
 # HTTP statuses that mean "no such method here" (401/403 mean something else entirely).
 _NOT_FOUND_STATUSES = frozenset({400, 404, 405, 500, 501})
+
+
+def _whole_batch_fault(results: Any) -> Fault | None:
+    """The fault a server sent in place of the whole list of results, if it did.
+
+    Perl's RPC::XML stops at the first failing call and answers with that call's response
+    object, a struct ``{"value": <fault>}``; a bare fault struct is read the same way.
+    """
+    if isinstance(results, dict) and set(results) == {"value"}:
+        results = results["value"]
+    if isinstance(results, dict) and set(results) == {"faultCode", "faultString"}:
+        return Fault(results["faultCode"], results["faultString"])
+    return None
 
 
 def _lacks_multicall(exc: BaseException) -> bool:
