@@ -34,16 +34,16 @@ from ._version import __version__
 from .codec import Limits, dumps, loads
 
 if TYPE_CHECKING:
+    from ._http import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
     from ._multicall import MultiCall, MultiCallError, MultiCallIterator
     from ._proxy import AsyncServerProxy
-    from ._transport import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
 
 # The client's names, and the modules they come from: imported when first asked for.
 _LAZY = {
-    "DEFAULT_POOL_SIZE": "._transport",
-    "DEFAULT_TIMEOUT": "._transport",
-    "HTTPTransport": "._transport",
-    "Transport": "._transport",
+    "DEFAULT_POOL_SIZE": "._http",
+    "DEFAULT_TIMEOUT": "._http",
+    "HTTPTransport": "._http",
+    "Transport": "._http",
     "AsyncServerProxy": "._proxy",
     "MultiCall": "._multicall",
     "MultiCallError": "._multicall",

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from ._transport import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport, parse_uri
+from ._http import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport, parse_uri
 from .codec import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RESPONSE_BYTES, Limits, ResponseParser
 from .codec import encode_multicall as _encode_multicall
 from .codec import encode_request as _encode_request
