@@ -127,6 +127,20 @@ def make_app(methods: Methods) -> web.Application:
         body = zlib.compress(encode_response("deflated"))
         return web.Response(body=body, content_type=XML, headers={"Content-Encoding": "deflate"})
 
+    async def gzip_members(request: web.Request) -> web.Response:
+        # Two gzip members one after the other, and zero padding: what `cat a.gz b.gz`
+        # makes, read whole by gzip.decompress.
+        body = encode_response(["member"] * 1000)
+        half = len(body) // 2
+        data = gzip.compress(body[:half]) + gzip.compress(body[half:]) + b"\x00" * 8
+        return web.Response(body=data, content_type=XML, headers={"Content-Encoding": "gzip"})
+
+    async def deflate_members(request: web.Request) -> web.Response:
+        body = encode_response(["member"] * 1000)
+        half = len(body) // 2
+        data = zlib.compress(body[:half]) + zlib.compress(body[half:])
+        return web.Response(body=data, content_type=XML, headers={"Content-Encoding": "deflate"})
+
     async def bomb(request: web.Request) -> web.Response:
         return web.Response(
             body=gzip_bomb(), content_type=XML, headers={"Content-Encoding": "gzip"}
@@ -167,6 +181,8 @@ def make_app(methods: Methods) -> web.Application:
         ("/slow", slow),
         ("/gzip", gzipped),
         ("/deflate", deflated),
+        ("/gzip-members", gzip_members),
+        ("/deflate-members", deflate_members),
         ("/gzip-bomb", bomb),
         ("/huge", huge),
         ("/redirect", redirect),
