@@ -244,7 +244,8 @@ def _proxy(url: str, *, keep_alive: bool = False, **options: Any) -> AsyncServer
     # keep_alive, each call asks the server to close its connection when it is done.
     headers = {} if keep_alive else {"Connection": "close"}
     headers.update(options.pop("headers", {}))
-    return AsyncServerProxy(url, timeout=CALL_TIMEOUT, headers=headers, **options)
+    options.setdefault("timeout", CALL_TIMEOUT)
+    return AsyncServerProxy(url, headers=headers, **options)
 
 
 def _exact(value: Any) -> Any:
@@ -676,6 +677,25 @@ async def test_concurrent_calls_over_one_kept_alive_connection(perl_utf8: str) -
     async with _proxy(perl_utf8, keep_alive=True, pool_size=1) as proxy:
         results = await asyncio.gather(*(proxy.echo(f"call {index}") for index in range(20)))
     assert results == [f"call {index}" for index in range(20)]
+
+
+async def test_fifty_concurrent_calls_with_keep_alive_need_one_connection(perl_utf8: str) -> None:
+    # The server serves one connection until it goes idle for 10 s: with the default pool,
+    # the first call's kept-alive connection holds it while 49 others wait on their own
+    # connections. They time out, and the message names the option that fixes it.
+    async with _proxy(perl_utf8, keep_alive=True, timeout=2) as proxy:
+        outcomes = await asyncio.gather(
+            *(proxy.sum(index, 1) for index in range(50)), return_exceptions=True
+        )
+    timeouts = [item for item in outcomes if isinstance(item, aioxmlrpc.TransportTimeout)]
+    assert timeouts, outcomes
+    assert all(isinstance(item, (int, aioxmlrpc.TransportTimeout)) for item in outcomes)
+    assert "pass pool_size=1" in str(timeouts[0])
+    assert "one connection at a time" in str(timeouts[0])
+    # That option: 50 concurrent calls on one kept-alive connection, all answered.
+    async with _proxy(perl_utf8, keep_alive=True, pool_size=1) as proxy:
+        results = await asyncio.gather(*(proxy.sum(index, 1) for index in range(50)))
+    assert results == [index + 1 for index in range(50)]
 
 
 # -- the raw XML --------------------------------------------------------------------------------
