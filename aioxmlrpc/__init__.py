@@ -37,7 +37,7 @@ from .codec import Limits, dumps, loads
 
 if TYPE_CHECKING:
     from ._http import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
-    from ._multicall import MultiCall, MultiCallError, MultiCallIterator
+    from ._multicall import MultiCall, MultiCallIterator
     from ._proxy import AsyncServerProxy
 
 # The client's names, and the modules they come from: imported when first asked for.
@@ -48,7 +48,6 @@ _LAZY = {
     "Transport": "._http",
     "AsyncServerProxy": "._proxy",
     "MultiCall": "._multicall",
-    "MultiCallError": "._multicall",
     "MultiCallIterator": "._multicall",
 }
 
@@ -85,7 +84,6 @@ __all__ = [
     "Limits",
     "MalformedXML",
     "MultiCall",
-    "MultiCallError",
     "MultiCallIterator",
     "NameResolutionError",
     "ProtocolError",

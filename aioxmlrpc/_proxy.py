@@ -11,7 +11,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 
@@ -20,7 +20,7 @@ from .codec import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RESPONSE_BYTES, Limits, Respon
 from .codec import encode_multicall as _encode_multicall
 from .codec import encode_request as _encode_request
 
-__all__ = ["AsyncServerProxy", "send_multicall"]
+__all__ = ["AsyncServerProxy", "encode_multicall", "send_encoded"]
 
 # A call's result is typed Any, as json.loads' is: its shape is the server's to decide,
 # and a union would force a cast on every use. The codec's parsers return Value.
@@ -160,13 +160,15 @@ class AsyncServerProxy:
         parser = self.__parser()
         return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
 
-    async def __multicall(self, calls: list[tuple[str, tuple[Any, ...]]]) -> Any:
-        body = _encode_multicall(
+    def __encode_multicall(self, calls: list[tuple[str, tuple[Any, ...]]]) -> bytes:
+        return _encode_multicall(
             calls,
             encoding=self.__encoding,
             allow_none=self.__allow_none,
             allow_i8=self.__allow_i8,
         )
+
+    async def __send(self, body: bytes) -> Any:
         parser = self.__parser()
         return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
 
@@ -215,10 +217,19 @@ class AsyncServerProxy:
     __str__ = __repr__
 
 
-async def send_multicall(proxy: AsyncServerProxy, calls: list[tuple[str, tuple[Any, ...]]]) -> Any:
-    """Send ``system.multicall`` for ``(name, params)`` pairs with ``proxy``'s options.
+def encode_multicall(proxy: AsyncServerProxy, calls: list[tuple[str, tuple[Any, ...]]]) -> bytes:
+    """Marshal ``system.multicall`` for ``(name, params)`` pairs with ``proxy``'s options.
 
-    For :class:`~aioxmlrpc.MultiCall`: the request is marshalled directly from the pairs.
-    (A module function, so that no proxy attribute can shadow a remote method.)
+    For :class:`~aioxmlrpc.MultiCall`, which marshals every request before sending any.
+    (Module functions, so that no proxy attribute can shadow a remote method.)
+
+    Raises:
+        TypeError: A value cannot be marshalled.
+        OverflowError: An integer XML-RPC cannot carry.
     """
-    return await proxy._AsyncServerProxy__multicall(calls)
+    return cast(bytes, proxy._AsyncServerProxy__encode_multicall(calls))
+
+
+async def send_encoded(proxy: AsyncServerProxy, body: bytes) -> Any:
+    """Send a request ``body`` made by :func:`encode_multicall`; return the parsed reply."""
+    return await proxy._AsyncServerProxy__send(body)

@@ -18,8 +18,9 @@ What RPC::XML does, as these tests pin it:
 - it decodes arguments to plain Perl values and re-encodes what it returns by guessing
   (``smart_encode``): ``echo("123")`` comes back as the int 123, ``echo(True)`` as 1;
 - doubles are written with ``%.20f``: 1e-300 comes back as 0.0;
-- its ``system.multicall`` returns bare values (no one-element lists), and a failing call
-  turns the whole reply into invalid XML-RPC (a ``<fault>`` inside a ``<value>``);
+- its ``system.multicall`` returns bare values (no one-element lists: read them with
+  ``MultiCall(proxy, bare_results=True)``), and a failing call turns the whole reply into
+  a ``<fault>`` inside a ``<value>`` (read as that call's Fault);
 - fault codes: 100 bad XML, 200 unknown method (and a multicall entry that is not a
   struct), 201 bad signature, 310 recursive multicall; ours (4, 404) as returned;
 - replies over 1 MiB go out with both Content-Length and chunked Transfer-Encoding,
@@ -581,7 +582,7 @@ async def test_status_dates_carry_a_z(perl_utf8: str) -> None:
 
 async def test_multicall_reads_bare_results(perl_utf8: str) -> None:
     async with _proxy(perl_utf8, allow_none=True) as proxy:
-        multicall = MultiCall(proxy)
+        multicall = MultiCall(proxy, bare_results=True)
         multicall.sum(1, 2)
         multicall.echo("12")  # re-encoded by the server on the way in: the int 12
         multicall.types.nil()
@@ -630,7 +631,7 @@ async def test_multicall_of_fault_shaped_values(perl_utf8: str) -> None:
     # fault struct; it is read as a fault, as the stdlib reads it, and iteration stops there.
     shaped = {"faultCode": 7, "faultString": "shaped like a fault"}
     async with _proxy(perl_utf8) as proxy:
-        multicall = MultiCall(proxy)
+        multicall = MultiCall(proxy, bare_results=True)
         multicall.sum(1, 2)
         multicall.echo(shaped)
         multicall.sum(3, 4)
@@ -646,16 +647,23 @@ async def test_multicall_of_fault_shaped_values(perl_utf8: str) -> None:
     assert fault.faultCode == 7
 
 
-async def test_multicall_cannot_tell_bare_one_element_lists(perl_utf8: str) -> None:
-    # A limit of reading bare results (documented in MultiCall): when every result
-    # happens to be a one-element list, the reply looks standard and is unwrapped.
+async def test_bare_one_element_lists_stay_lists(perl_utf8: str) -> None:
+    # Nothing is guessed from shapes: with bare_results, a result that happens to be a
+    # one-element list is that list; without it, the standard reading applies to every
+    # item, and this server's bare 1 is the stdlib's ValueError when reached.
     async with _proxy(perl_utf8) as proxy:
-        multicall = MultiCall(proxy)
+        multicall = MultiCall(proxy, bare_results=True)
         multicall.echo([5])
         multicall.echo([6])
-        assert await multicall(return_exceptions=True) == [5, 6]  # really [[5], [6]]
         multicall.sum(1)
-        assert await multicall(return_exceptions=True) == [[5], [6], 1]  # now bare
+        assert await multicall(return_exceptions=True) == [[5], [6], 1]
+        standard = MultiCall(proxy)
+        standard.echo([5])
+        standard.sum(1)
+        results = await standard()
+        assert results[0] == 5
+        with pytest.raises(ValueError, match="unexpected type in multicall result"):
+            results[1]
 
 
 # -- connections and concurrency -------------------------------------------------------------
