@@ -86,6 +86,11 @@ class AsyncServerProxy:
         user_agent: The ``User-Agent`` header (default ``aioxmlrpc/<version>``).
         allow_i8: Send integers beyond 32 bits (within 64) as ``<i8>``.
         gzip_threshold: Compress request bodies larger than this many bytes.
+        secrets: Strings that verbose output and debug logs must never show, such as
+            aria2's ``"token:..."`` parameter or an API key passed as an argument: each
+            is replaced by ``***`` in request and reply heads and bodies (also
+            XML-escaped and in base64), as the URL's password and its basic-auth token
+            already are.
 
     Raises:
         OSError: ``"unsupported XML-RPC protocol"`` for a URI scheme other than http(s).
@@ -113,9 +118,11 @@ class AsyncServerProxy:
         user_agent: str | None = None,
         allow_i8: bool = False,
         gzip_threshold: int | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         """Check the URI and options; nothing is connected until the first call."""
         self.__url, self.__display = parse_uri(uri)
+        secrets = tuple(secrets)
         if transport is None:
             transport = HTTPTransport(
                 headers=headers,
@@ -127,6 +134,7 @@ class AsyncServerProxy:
                 pool_size=pool_size,
                 user_agent=user_agent,
                 gzip_threshold=gzip_threshold,
+                secrets=secrets,
             )
         elif (
             headers
@@ -138,6 +146,7 @@ class AsyncServerProxy:
             or timeout != DEFAULT_TIMEOUT
             or pool_size != DEFAULT_POOL_SIZE
             or gzip_threshold is not None
+            or secrets
         ):
             raise TypeError("pass HTTP options to the transport, not with transport=")
         self.__transport: Transport = transport

@@ -126,6 +126,10 @@ class WireDump:
         """Start showing a reply body, piece by piece."""
         return BodyDump(self)
 
+    def whole_body(self, data: bytes) -> None:
+        """Show a reply body read whole."""
+        self.line(f"body: {self.secrets.hide(data)!r}")
+
 
 class BodyDump:
     """A reply body shown as it arrives; a secret split between two pieces stays hidden."""

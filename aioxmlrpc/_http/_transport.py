@@ -34,7 +34,6 @@ import math
 import re
 import ssl
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 from urllib.parse import unquote_to_bytes, urlsplit, urlunsplit
 
@@ -108,14 +107,26 @@ class Transport(Protocol):
         ...
 
 
-@dataclass(frozen=True)
 class _Target:
     """A server URL, parsed once: what to connect to and what to show."""
 
-    url: URL  # without credentials
-    display: str  # the URL with its password redacted
-    headers: CIMultiDict[str]  # per-call headers, Authorization included
-    secrets: Secrets  # what verbose output hides: the password, its token, secrets=
+    __slots__ = ("_extra", "_raw", "_secrets", "display", "headers", "url")
+
+    def __init__(
+        self, raw: str, url: URL, display: str, headers: CIMultiDict[str], extra: tuple[str, ...]
+    ) -> None:
+        self._raw = raw
+        self.url = url  # without credentials
+        self.display = display  # the URL with its password redacted
+        self.headers = headers  # per-call headers, Authorization included
+        self._extra = extra
+        self._secrets: Secrets | None = None
+
+    def secrets(self) -> Secrets:
+        """What verbose output hides: the password, its token, ``secrets=``; built once."""
+        if self._secrets is None:
+            self._secrets = Secrets.of_url(self._raw, self._extra)
+        return self._secrets
 
 
 def parse_uri(uri: str) -> tuple[str, str]:
@@ -242,8 +253,7 @@ class HTTPTransport:
                 userinfo, _, netloc = netloc.rpartition("@")
                 headers["Authorization"] = _basic_auth(userinfo)
             clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-            secrets = Secrets.of_url(url, self._secrets)
-            target = _Target(URL(clean), redact_url(url), headers, secrets)
+            target = _Target(url, URL(clean), redact_url(url), headers, self._secrets)
             if len(self._targets) < 64:
                 self._targets[url] = target
         return target
@@ -317,7 +327,7 @@ class HTTPTransport:
             headers["Content-Encoding"] = "gzip"
         dump = None
         if verbose or logger.isEnabledFor(logging.DEBUG):
-            dump = WireDump(target.secrets, verbose, self._output)
+            dump = WireDump(target.secrets(), verbose, self._output)
             dump.request(target.url, headers, body)
         started = loop.time()
         gate = self._gate
@@ -402,7 +412,7 @@ class HTTPTransport:
             if length is not None and length <= _READ_WHOLE and not encoding:
                 whole = await response.read()
                 if dump is not None:
-                    dump.body().feed(whole)
+                    dump.whole_body(whole)
                 value = parser.close(whole)
             else:
                 value = await self._read_stream(response, encoding, parser, dump)
