@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from ._exceptions import (
     ConnectError,
+    ConnectionRefused,
     DTDForbidden,
     EntitiesForbidden,
     Error,
     Fault,
     InvalidResponse,
     MalformedXML,
+    NameResolutionError,
     ProtocolError,
     ResponseError,
     ResponseTooDeep,
@@ -34,19 +36,18 @@ from ._version import __version__
 from .codec import Limits, dumps, loads
 
 if TYPE_CHECKING:
-    from ._multicall import MultiCall, MultiCallError, MultiCallIterator
+    from ._http import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
+    from ._multicall import MultiCall, MultiCallIterator
     from ._proxy import AsyncServerProxy
-    from ._transport import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
 
 # The client's names, and the modules they come from: imported when first asked for.
 _LAZY = {
-    "DEFAULT_POOL_SIZE": "._transport",
-    "DEFAULT_TIMEOUT": "._transport",
-    "HTTPTransport": "._transport",
-    "Transport": "._transport",
+    "DEFAULT_POOL_SIZE": "._http",
+    "DEFAULT_TIMEOUT": "._http",
+    "HTTPTransport": "._http",
+    "Transport": "._http",
     "AsyncServerProxy": "._proxy",
     "MultiCall": "._multicall",
-    "MultiCallError": "._multicall",
     "MultiCallIterator": "._multicall",
 }
 
@@ -72,6 +73,7 @@ __all__ = [
     "AsyncServerProxy",
     "Binary",
     "ConnectError",
+    "ConnectionRefused",
     "DTDForbidden",
     "DateTime",
     "EntitiesForbidden",
@@ -82,8 +84,8 @@ __all__ = [
     "Limits",
     "MalformedXML",
     "MultiCall",
-    "MultiCallError",
     "MultiCallIterator",
+    "NameResolutionError",
     "ProtocolError",
     "ResponseError",
     "ResponseTooDeep",

@@ -11,16 +11,16 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 
-from ._transport import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport, parse_uri
+from ._http import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport, parse_uri
 from .codec import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RESPONSE_BYTES, Limits, ResponseParser
 from .codec import encode_multicall as _encode_multicall
 from .codec import encode_request as _encode_request
 
-__all__ = ["AsyncServerProxy", "send_multicall"]
+__all__ = ["AsyncServerProxy", "encode_multicall", "send_encoded"]
 
 # A call's result is typed Any, as json.loads' is: its shape is the server's to decide,
 # and a union would force a cast on every use. The codec's parsers return Value.
@@ -86,6 +86,11 @@ class AsyncServerProxy:
         user_agent: The ``User-Agent`` header (default ``aioxmlrpc/<version>``).
         allow_i8: Send integers beyond 32 bits (within 64) as ``<i8>``.
         gzip_threshold: Compress request bodies larger than this many bytes.
+        secrets: Strings that verbose output and debug logs must never show, such as
+            aria2's ``"token:..."`` parameter or an API key passed as an argument: each
+            is replaced by ``***`` in request and reply heads and bodies (also
+            XML-escaped and in base64), as the URL's password and its basic-auth token
+            already are.
 
     Raises:
         OSError: ``"unsupported XML-RPC protocol"`` for a URI scheme other than http(s).
@@ -113,9 +118,11 @@ class AsyncServerProxy:
         user_agent: str | None = None,
         allow_i8: bool = False,
         gzip_threshold: int | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         """Check the URI and options; nothing is connected until the first call."""
         self.__url, self.__display = parse_uri(uri)
+        secrets = tuple(secrets)
         if transport is None:
             transport = HTTPTransport(
                 headers=headers,
@@ -127,6 +134,7 @@ class AsyncServerProxy:
                 pool_size=pool_size,
                 user_agent=user_agent,
                 gzip_threshold=gzip_threshold,
+                secrets=secrets,
             )
         elif (
             headers
@@ -138,6 +146,7 @@ class AsyncServerProxy:
             or timeout != DEFAULT_TIMEOUT
             or pool_size != DEFAULT_POOL_SIZE
             or gzip_threshold is not None
+            or secrets
         ):
             raise TypeError("pass HTTP options to the transport, not with transport=")
         self.__transport: Transport = transport
@@ -160,13 +169,15 @@ class AsyncServerProxy:
         parser = self.__parser()
         return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
 
-    async def __multicall(self, calls: list[tuple[str, tuple[Any, ...]]]) -> Any:
-        body = _encode_multicall(
+    def __encode_multicall(self, calls: list[tuple[str, tuple[Any, ...]]]) -> bytes:
+        return _encode_multicall(
             calls,
             encoding=self.__encoding,
             allow_none=self.__allow_none,
             allow_i8=self.__allow_i8,
         )
+
+    async def __send(self, body: bytes) -> Any:
         parser = self.__parser()
         return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
 
@@ -215,10 +226,19 @@ class AsyncServerProxy:
     __str__ = __repr__
 
 
-async def send_multicall(proxy: AsyncServerProxy, calls: list[tuple[str, tuple[Any, ...]]]) -> Any:
-    """Send ``system.multicall`` for ``(name, params)`` pairs with ``proxy``'s options.
+def encode_multicall(proxy: AsyncServerProxy, calls: list[tuple[str, tuple[Any, ...]]]) -> bytes:
+    """Marshal ``system.multicall`` for ``(name, params)`` pairs with ``proxy``'s options.
 
-    For :class:`~aioxmlrpc.MultiCall`: the request is marshalled directly from the pairs.
-    (A module function, so that no proxy attribute can shadow a remote method.)
+    For :class:`~aioxmlrpc.MultiCall`, which marshals every request before sending any.
+    (Module functions, so that no proxy attribute can shadow a remote method.)
+
+    Raises:
+        TypeError: A value cannot be marshalled.
+        OverflowError: An integer XML-RPC cannot carry.
     """
-    return await proxy._AsyncServerProxy__multicall(calls)
+    return cast(bytes, proxy._AsyncServerProxy__encode_multicall(calls))
+
+
+async def send_encoded(proxy: AsyncServerProxy, body: bytes) -> Any:
+    """Send a request ``body`` made by :func:`encode_multicall`; return the parsed reply."""
+    return await proxy._AsyncServerProxy__send(body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import inspect
 import pathlib
+import socket
 import subprocess
 import sys
 import xmlrpc.client
@@ -74,6 +75,10 @@ def test_new_errors_are_caught_by_the_stdlib_and_builtin_classes() -> None:
     assert issubclass(aioxmlrpc.TransportError, OSError)
     assert issubclass(aioxmlrpc.ConnectError, ConnectionError)
     assert issubclass(aioxmlrpc.TransportTimeout, TimeoutError)
+    assert issubclass(aioxmlrpc.ConnectionRefused, ConnectionRefusedError)
+    assert issubclass(aioxmlrpc.ConnectionRefused, aioxmlrpc.ConnectError)
+    assert issubclass(aioxmlrpc.NameResolutionError, socket.gaierror)
+    assert issubclass(aioxmlrpc.NameResolutionError, aioxmlrpc.ConnectError)
     for name in aioxmlrpc.__all__:
         value = getattr(aioxmlrpc, name)
         if inspect.isclass(value) and issubclass(value, Exception):

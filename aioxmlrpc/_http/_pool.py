@@ -9,6 +9,21 @@ flight on 100 connections to the example server, p50 0.19 s but p99 26 s, where 
 queue gives p50 1.8 s and p99 2.0 s for the same throughput. So our own sessions put
 this queue in front of the connector: a released place is handed to the oldest waiter
 directly, and the connector never has to wait.
+
+The connectors: each tells the try in progress whether its connection served before,
+and checks a pooled connection before it is used again. One that has anything to read
+while idle (stray bytes from a broken server, or its end of stream) is closed, never
+reused, so no stray bytes are ever read as the next call's reply.
+
+The protocol: aiohttp's, with one change. A reply head that declares both
+``Transfer-Encoding: chunked`` and ``Content-Length`` (Perl's HTTP::Daemon sends that for
+any reply over 1 MiB) is read as RFC 9112 section 6.3 says: the chunked coding wins, the
+``Content-Length`` is dropped, and the connection is closed after that reply. aiohttp's
+parser refuses such a head; every other head reaches it unchanged.
+
+aiohttp's private parts used here (``ResponseHandler``, the connector's ``_factory``,
+the protocol's ``set_response_params`` and ``data_received``) are pinned by
+``tests/client/test_wire.py`` under the lowest and the newest aiohttp CI installs.
 """
 
 from __future__ import annotations
@@ -16,16 +31,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import math
+import re
+import select
 import weakref
 from collections import deque
+from typing import Any
 
 import aiohttp
+from aiohttp.client_proto import ResponseHandler
 from aiohttp.client_reqrep import ClientRequest
 from aiohttp.connector import Connection
 from aiohttp.tracing import Trace
 
-__all__ = ["ATTEMPT", "Attempt", "FairGate", "TCPConnector", "UnixConnector"]
+__all__ = [
+    "ATTEMPT",
+    "Attempt",
+    "FairGate",
+    "GateClosed",
+    "Handler",
+    "TCPConnector",
+    "UnixConnector",
+    "idle_with_input",
+]
 
 
 class FairGate:
@@ -36,14 +65,31 @@ class FairGate:
     the oldest waiter, serves the whole queue instead of one timer per waiting call.
     """
 
-    __slots__ = ("_free", "_timeout", "_timer", "_waiters")
+    __slots__ = ("_free", "_size", "_timeout", "_timer", "_waiters")
 
     def __init__(self, size: int, timeout: float | None) -> None:
         """Start with ``size`` free places."""
         self._free = size
+        self._size = size
         self._timeout = timeout
         self._waiters: deque[tuple[asyncio.Future[None], float]] = deque()
         self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def busy(self) -> int:
+        """Places taken now."""
+        return self._size - self._free
+
+    def close(self) -> None:
+        """Wake every waiter with :class:`GateClosed`: nobody gets a place any more."""
+        self._free = self._size = 0
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        waiters, self._waiters = self._waiters, deque()
+        for waiter, _ in waiters:
+            if not waiter.done():
+                waiter.set_exception(GateClosed())
 
     def try_enter(self) -> bool:
         """Take a place now if one is free and nobody is waiting; the common case."""
@@ -60,6 +106,8 @@ class FairGate:
         """
         if self.try_enter():
             return
+        if not self._size:
+            raise GateClosed()
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         deadline = math.inf if self._timeout is None else loop.time() + self._timeout
@@ -81,6 +129,8 @@ class FairGate:
 
     def leave(self) -> None:
         """Give a place back: to the oldest waiter, so no newcomer can take it first."""
+        if not self._size:
+            return  # closed
         waiters = self._waiters
         while waiters:
             waiter, _ = waiters.popleft()
@@ -100,6 +150,81 @@ class FairGate:
                 waiter.set_exception(TimeoutError())
         if waiters and waiters[0][1] != math.inf:
             self._timer = asyncio.get_running_loop().call_at(waiters[0][1], self._expire)
+
+
+class GateClosed(Exception):
+    """The gate was closed while a call waited for a place."""
+
+
+# -- the protocol: chunked wins over Content-Length ------------------------------------
+
+_HEAD_END = b"\r\n\r\n"
+# Past this, a head is left to aiohttp's parser, which refuses it (its limits are lower).
+_MAX_HEAD = 128 * 1024
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[^\r\n]*", re.IGNORECASE)
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r\n]*chunked", re.IGNORECASE)
+
+
+class Handler(ResponseHandler):
+    """aiohttp's protocol; a head with chunked coding and a Content-Length drops the latter.
+
+    Only the head of each reply is looked at, once, and only for the two names; the
+    connection that sent such a head is closed after the reply (RFC 9112, 6.1 and 6.3).
+    """
+
+    _head: bytes | None = None  # the start of a reply head, while it is incomplete
+    _framing_fault = False
+
+    def set_response_params(self, **params: Any) -> None:
+        """Expect a new reply head (aiohttp calls this before reading each reply)."""
+        self._head = b""
+        super().set_response_params(**params)
+
+    def data_received(self, data: bytes) -> None:
+        """Pass bytes on to aiohttp's parser, the head of a reply once it is whole."""
+        head = self._head
+        if head is None:
+            super().data_received(data)
+            return
+        if head:
+            data = head + data
+        end = data.find(_HEAD_END)
+        if end < 0 and len(data) < _MAX_HEAD:
+            self._head = data
+            return
+        self._head = None
+        head_end = end + 2 if end >= 0 else len(data)
+        if _CHUNKED.search(data, 0, head_end) and _CONTENT_LENGTH.search(data, 0, head_end):
+            data = _CONTENT_LENGTH.sub(b"", data[:head_end]) + data[head_end:]
+            self._framing_fault = True
+        super().data_received(data)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        """Hand aiohttp a head cut short first: it tells "no reply" from "part of one"."""
+        head, self._head = self._head, None
+        if head:
+            super().data_received(head)
+        super().connection_lost(exc)
+
+    @property
+    def should_close(self) -> bool:
+        """Also close a connection whose reply had both lengths."""
+        return self._framing_fault or bool(super().should_close)
+
+
+def idle_with_input(protocol: ResponseHandler) -> bool:
+    """Whether a pooled connection has anything to read: stray bytes, or its end."""
+    if len(protocol) or protocol._tail:  # read, but not asked for
+        return True
+    transport = protocol.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 # -- connectors that tell a call whether its connection is a pooled one ---------------
@@ -134,16 +259,29 @@ class _ReuseAware:
     async def connect(
         self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
     ) -> Connection:
-        connection: Connection = await super().connect(req, traces, timeout)  # type: ignore[misc]
-        protocol = connection.protocol
-        if protocol is not None:
+        while True:
+            connection: Connection = await super().connect(req, traces, timeout)  # type: ignore[misc]
+            protocol = connection.protocol
+            if protocol is None:
+                return connection
             served = protocol in self._served
+            if served and idle_with_input(protocol):
+                # Checked before anything is sent: stray bytes are never read as a reply.
+                protocol.force_close()
+                connection.close()
+                continue
             if not served:
                 self._served.add(protocol)
             attempt = ATTEMPT.get()
             if attempt is not None:
                 attempt.reused = served
-        return connection
+            return connection
+
+
+def _use_handler(connector: aiohttp.BaseConnector) -> None:
+    factory = connector._factory
+    handler = functools.partial(Handler, *factory.args, **factory.keywords)
+    connector._factory = handler  # type: ignore[assignment]
 
 
 class TCPConnector(_ReuseAware, aiohttp.TCPConnector):
@@ -152,6 +290,7 @@ class TCPConnector(_ReuseAware, aiohttp.TCPConnector):
     def __init__(self, **options: object) -> None:
         super().__init__(**options)  # type: ignore[arg-type]
         self._served = weakref.WeakSet()
+        _use_handler(self)
 
 
 class UnixConnector(_ReuseAware, aiohttp.UnixConnector):
@@ -160,3 +299,4 @@ class UnixConnector(_ReuseAware, aiohttp.UnixConnector):
     def __init__(self, path: str, **options: object) -> None:
         super().__init__(path, **options)  # type: ignore[arg-type]
         self._served = weakref.WeakSet()
+        _use_handler(self)
