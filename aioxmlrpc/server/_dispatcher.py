@@ -74,7 +74,7 @@ logger = logging.getLogger("aioxmlrpc.server")
 #: The largest request body accepted by default, in bytes, after decompression.
 DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
 #: The most calls one ``system.multicall`` may carry by default.
-DEFAULT_MAX_MULTICALL_CALLS = 1000
+DEFAULT_MAX_MULTICALL_CALLS = 10_000
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -381,17 +381,18 @@ class XMLRPCDispatcher:
             except Exception as exc:
                 return self.fault_response(self._exception_fault(method, exc))
             try:
-                return encode_response(
-                    result,
-                    encoding=self.encoding,
-                    allow_none=self.allow_none,
-                    allow_i8=self.allow_i8,
-                )
+                return self._marshal(result)
             except Exception as exc:  # the stdlib's answer to a value it cannot marshal
                 return self.fault_response(self._exception_fault(method, exc))
         except Exception:  # pragma: no cover - a bug of ours, never the method's
             logger.exception("internal error answering %r", method)
             return self.fault_response(Fault(INTERNAL_ERROR, "internal error"))
+
+    def _marshal(self, result: object) -> bytes:
+        """The response body carrying ``result`` (a hook for subclasses)."""
+        return encode_response(
+            result, encoding=self.encoding, allow_none=self.allow_none, allow_i8=self.allow_i8
+        )
 
     def fault_response(self, fault: Fault) -> bytes:
         """The response body carrying ``fault``."""

@@ -15,7 +15,7 @@ from aioxmlrpc import (
     MultiCallError,
     MultiCallIterator,
 )
-from aioxmlrpc._example_server import ExampleServer
+from aioxmlrpc._demo import ExampleServer
 
 from servers import Methods
 

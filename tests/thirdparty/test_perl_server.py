@@ -587,7 +587,8 @@ async def test_a_failing_call_in_a_multicall_is_its_fault(perl_utf8: str) -> Non
         multicall.sum(1, 2)
         multicall.fail()
         multicall.sum(3, 4)
-        for kwargs in ({}, {"return_exceptions": True}, {"fallback": True}):
+        options: tuple[dict[str, Any], ...] = ({}, {"return_exceptions": True}, {"fallback": True})
+        for kwargs in options:
             # Not a "no such method" answer: the server ran calls, so nothing falls back.
             with pytest.raises(Fault) as info:
                 await multicall(**kwargs)
