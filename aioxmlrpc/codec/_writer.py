@@ -24,11 +24,10 @@ from xmlrpc.client import Binary, DateTime
 from .._types import MAXI8, MINI8
 from ._escape import (
     BAD_CHAR,
-    CONTROL_BUT_NUL_TABLE,
     CONTROL_TABLE,
-    SUSPECT_BUT_NUL_TABLE,
     SUSPECT_TABLE,
     escape,
+    escape_items,
     escaped,
     has_bad_char,
     needs_escaping,
@@ -137,34 +136,12 @@ def _uniform_array(values: list[Any] | tuple[Any, ...], w: Writer) -> bool:
 
 
 def _string_items(values: list[str] | tuple[str, ...], separator: str, w: Writer) -> str:
-    """The strings of an array, each escaped as needed, joined by ``separator``.
-
-    Escaped all at once: joined by NUL, which no string may hold (so the joints are
-    known), in UTF-8, where a character costs one byte and not the four of a string
-    holding an emoji; then split into items by replacing NUL. Strings that may hold a
-    forbidden character take the slow path, which names it.
-    """
-    joined = "\x00".join(values)
-    ascii = joined.isascii()
-    raw = joined.encode("ascii" if ascii else "utf-8", "surrogatepass")
-    if raw.count(0) != len(values) - 1:
-        w.escape_checked("".join(values))  # a string holds NUL: text() names it
-    if raw.translate(SUSPECT_BUT_NUL_TABLE) != raw:
-        if raw.translate(CONTROL_BUT_NUL_TABLE) != raw:
-            w.escape_checked("".join(values))  # text() names what it finds
-        if b"&" in raw:
-            raw = raw.replace(b"&", b"&amp;")
-        if b"<" in raw:
-            raw = raw.replace(b"<", b"&lt;")
-        if b">" in raw:
-            raw = raw.replace(b">", b"&gt;")
-        if b"\r" in raw:
-            raw = raw.replace(b"\r", b"&#13;")
-    if not ascii and (b"\xed" in raw or b"\xef\xbf\xbe" in raw or b"\xef\xbf\xbf" in raw):
-        w.escape_checked(joined)  # maybe a surrogate, U+FFFE or U+FFFF: text() checks
-        raw = raw.replace(b"\x00", separator.encode())
-        return raw.decode("utf-8", "surrogatepass")
-    return raw.replace(b"\x00", separator.encode()).decode("ascii" if ascii else "utf-8")
+    """The strings of an array, each escaped as needed, joined by ``separator``."""
+    items = escape_items(values, separator)
+    if items is None:
+        w.escape_checked("".join(values))  # a forbidden character: text() names it
+        return ""
+    return items
 
 
 class Writer:
