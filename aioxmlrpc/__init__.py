@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from ._http import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
     from ._multicall import MultiCall, MultiCallIterator
     from ._proxy import AsyncServerProxy
+    from ._scgi import SCGITransport
+    from .profiles import Profile
 
 # The client's names, and the modules they come from: imported when first asked for.
 _LAZY = {
@@ -49,6 +51,8 @@ _LAZY = {
     "AsyncServerProxy": "._proxy",
     "MultiCall": "._multicall",
     "MultiCallIterator": "._multicall",
+    "SCGITransport": "._scgi",
+    "Profile": ".profiles",
 }
 
 
@@ -86,10 +90,12 @@ __all__ = [
     "MultiCall",
     "MultiCallIterator",
     "NameResolutionError",
+    "Profile",
     "ProtocolError",
     "ResponseError",
     "ResponseTooDeep",
     "ResponseTooLarge",
+    "SCGITransport",
     "Transport",
     "TransportError",
     "TransportTimeout",

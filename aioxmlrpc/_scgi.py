@@ -186,13 +186,13 @@ class SCGITransport:
             self._writers.add(writer)
             try:
                 return await self._exchange(url, display, reader, writer, body, parser, dump)
-            except (ConnectionError, OSError) as exc:
-                if isinstance(exc, TransportError):
-                    raise
-                if self._closed:
+            except Exception as exc:
+                if self._closed:  # our own aclose() cut it short, not the server
                     raise TransportError(
                         f"call to {display} abandoned: the proxy was closed"
                     ) from exc
+                if not isinstance(exc, OSError) or isinstance(exc, TransportError):
+                    raise
                 raise TruncatedResponse(
                     f"connection to {display} lost during the call: {_reason(exc)}"
                 ) from exc
