@@ -88,7 +88,7 @@ class MultiCallIterator:
 
 def _unwrap(item: Any, bare: bool, faults: Callable[[Fault], Fault] | None = None) -> Any:
     # The stdlib's rule: a fault struct raises, a one-element list holds the value.
-    if type(item) is list and not bare:
+    if type(item) is list and item and not bare:  # [] is no value: ValueError below
         return item[0]  # the common case first: a list is never a fault (the stdlib's rule)
     if type(item) is dict and "faultCode" in item and "faultString" in item:
         fault = Fault(item["faultCode"], item["faultString"])

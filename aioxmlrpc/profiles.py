@@ -218,7 +218,7 @@ _ODOO_NOTICE = (
 
 @dataclass(frozen=True)
 class _OdooProfile(Profile):
-    """Odoo: a DeprecationWarning when ``version()`` says 19 or later."""
+    """a DeprecationWarning when ``version()`` says 19 or later."""
 
     def notice(self, method: str, result: Any) -> str | None:
         """Warn when ``common.version()`` reports Odoo 19 or later."""
@@ -236,45 +236,45 @@ class _OdooProfile(Profile):
 
 SUPERVISORD = Profile(
     "supervisord",
-    "supervisord: system.multicall returns bare results",
+    "system.multicall returns bare results",
     multicall_results="bare",
 )
 ARIA2 = Profile(
     "aria2",
-    "aria2: 'token:SECRET' first in every aria2.* call, from token= or http://token:SECRET@",
+    "'token:SECRET' first in every aria2.* call, from token= or http://token:SECRET@",
     token_format="token:{token}",  # noqa: S106 - a format, not a password
     token_user="token",  # noqa: S106 - a user name
     token_skip=("system.",),
 )
 RTORRENT = Profile(
     "rtorrent",
-    "rTorrent: 64-bit integers sent as <i8>",
+    "64-bit integers sent as <i8>",
     allow_i8=True,
 )
 PHP_XMLRPC_EPI = Profile(
     "php-xmlrpc-epi",
-    "PHP's xmlrpc extension (xmlrpc-epi): system.multiCall, faults wrapped in lists",
+    "system.multiCall, faults wrapped in lists",
     multicall_method="system.multiCall",
     multicall_results="all-lists",
 )
 PERL_RPC_XML = Profile(
     "perl-rpc-xml",
-    "Perl's RPC::XML: bare multicall results, <i8> sent",
+    "bare multicall results, <i8> sent",
     multicall_results="bare",
     allow_i8=True,
 )
 WORDPRESS = Profile(
     "wordpress",
-    "WordPress: up to 4 KiB of junk before <?xml skipped (and logged once)",
+    "up to 4 KiB of junk before <?xml skipped (and logged once)",
     junk_before_xml=4096,
 )
 ODOO = _OdooProfile(
     "odoo",
-    "Odoo: a DeprecationWarning when version() reports Odoo 19 or later",
+    "a DeprecationWarning when version() reports Odoo 19 or later",
 )
 KOJI = Profile(
     "koji",
-    "koji: multiCall, <nil/> and <i8> sent, koji's fault codes as exception classes",
+    "multiCall, <nil/> and <i8> sent, koji's fault codes as exception classes",
     multicall_method="multiCall",
     allow_none=True,
     allow_i8=True,

@@ -415,3 +415,11 @@ async def test_the_url_user_must_be_the_token_user(replay: Replay) -> None:
     async with AsyncServerProxy(f"http://token:s%40cret@{base}/rpc", profile="aria2") as proxy:
         await proxy.aria2.getVersion()
         assert replay.last() == ("aria2.getVersion", ("token:s@cret",))
+
+
+def test_an_empty_list_in_multicall_results_is_no_value() -> None:
+    # PHP's xmlrpc-epi answers [] for a call whose response held no <param>.
+    from aioxmlrpc import MultiCallIterator
+
+    with pytest.raises(ValueError, match="unexpected type in multicall result"):
+        MultiCallIterator([[]])[0]
