@@ -104,7 +104,7 @@ class AsyncServerProxy:
             already are.
         profile: A server profile, by name (``"aria2"``, ``"supervisord"``...) or a
             :class:`~aioxmlrpc.profiles.Profile`: what that server needs beyond the
-            standard (see [profiles](../profiles.md)). ``None``: the standard proxy.
+            standard (see [Profile][aioxmlrpc.Profile]). ``None``: the standard proxy.
         token: The profile's token (aria2's secret), sent as the profile says and never
             shown; or put it in the URL: ``http://token:SECRET@host:6800/rpc``.
 
