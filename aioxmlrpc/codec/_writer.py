@@ -202,6 +202,14 @@ class Writer:
             raise _Escaping
         self.probe = 4 * len(self.strings)
 
+    def reset(self) -> None:
+        """Forget the document written, keeping the lists for the next one."""
+        self.out.clear()
+        self.strings.clear()
+        self.escaped = None
+        if self.open_ids:
+            self.open_ids.clear()
+
     def escape_checked(self, text: str) -> None:
         """Have ``text``, written escaped already, checked for forbidden characters only."""
         if self.escaped is None:
@@ -270,33 +278,32 @@ def written(
         w = Writer()
     w.allow_none = allow_none
     w.allow_i8 = allow_i8
+    w.careful = False
+    w.probe = _FIRST_LOOK
+    w.append(head)
     try:
-        for careful in (False, True):  # pragma: no branch - the careful pass returns
-            w.careful = careful
-            w.probe = 0 if careful else _FIRST_LOOK
+        try:
+            fill(root, w, 1)
+        except _Escaping:
+            text = None
+        else:
+            w.append(tail)
+            text = w.text(root)
+        if text is None:  # a string needs escaping: write it all again, carefully
+            w.reset()
+            w.careful = True
+            w.probe = 0
             w.append(head)
-            try:
-                fill(root, w, 1)
-            except _Escaping:
-                text = None
-            else:
-                w.append(tail)
-                text = w.text(root)
-            if text is not None:
-                return text
-            w.out.clear()
-            w.strings.clear()
-            w.escaped = None
-            w.open_ids.clear()
+            fill(root, w, 1)
+            w.append(tail)
+            text = w.text(root)
+            assert text is not None  # noqa: S101 - a careful pass always returns its text
+        return text
     except RecursionError:
         raise ValueError("value nests too deeply to marshal") from None
     finally:
-        w.out.clear()
-        w.strings.clear()
-        w.escaped = None
-        w.open_ids.clear()
+        w.reset()
         _SPARE.append(w)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def dump(value: Any, w: Writer, depth: int) -> None:
