@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ._http import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
     from ._multicall import MultiCall, MultiCallIterator
     from ._proxy import AsyncServerProxy
+    from ._retry import CircuitBreaker, CircuitOpenError, RetryPolicy
     from ._scgi import SCGITransport
     from .profiles import Profile
 
@@ -51,6 +52,9 @@ _LAZY = {
     "AsyncServerProxy": "._proxy",
     "MultiCall": "._multicall",
     "MultiCallIterator": "._multicall",
+    "CircuitBreaker": "._retry",
+    "CircuitOpenError": "._retry",
+    "RetryPolicy": "._retry",
     "SCGITransport": "._scgi",
     "Profile": ".profiles",
 }
@@ -76,6 +80,8 @@ __all__ = [
     "MININT",
     "AsyncServerProxy",
     "Binary",
+    "CircuitBreaker",
+    "CircuitOpenError",
     "ConnectError",
     "ConnectionRefused",
     "DTDForbidden",
@@ -95,6 +101,7 @@ __all__ = [
     "ResponseError",
     "ResponseTooDeep",
     "ResponseTooLarge",
+    "RetryPolicy",
     "SCGITransport",
     "Transport",
     "TransportError",

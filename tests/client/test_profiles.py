@@ -423,3 +423,35 @@ def test_an_empty_list_in_multicall_results_is_no_value() -> None:
 
     with pytest.raises(ValueError, match="unexpected type in multicall result"):
         MultiCallIterator([[]])[0]
+
+
+async def test_profiles_hold_with_hooks_and_the_token_is_hidden_from_them(replay: Replay) -> None:
+    from aioxmlrpc.hooks import CallInfo, Hook
+
+    seen: list[tuple[str, Any]] = []
+
+    class Watch(Hook):
+        def on_request(self, call: CallInfo) -> None:
+            seen.append((call.method, call.params))
+
+        def on_fault(self, call: CallInfo, fault: Fault) -> None:
+            seen.append(("fault", type(fault)))
+
+    replay.replies["getTag"] = _py_fault(1000, "No such tagInfo")
+    replay.replies["multiCall"] = _py([[1]])
+    replay.replies["aria2.getVersion"] = _py({"version": "1.36.0"})
+    async with AsyncServerProxy(replay.url, profile="koji", hooks=[Watch()]) as koji:
+        with pytest.raises(KojiError):
+            await koji.getTag("nope")
+        multicall = MultiCall(koji)
+        multicall.getAPIVersion()
+        assert list(await multicall()) == [1]
+    assert seen[:3] == [("getTag", ("nope",)), ("fault", Fault), ("multiCall", ())]
+    seen.clear()
+    base = replay.url.removeprefix("http://")
+    async with AsyncServerProxy(
+        f"http://token:s3cret@{base}/rpc", profile="aria2", hooks=[Watch()]
+    ) as aria2:
+        await aria2.aria2.getVersion()
+    assert replay.last() == ("aria2.getVersion", ("token:s3cret",))
+    assert "s3cret" not in repr(seen)
