@@ -234,9 +234,15 @@ class SCGITransport:
         if dump is not None:
             dump.line(f"send: {dump.secrets.hide(request[: len(request) - len(body)])!r}")
             dump.line(f"send: {dump.secrets.hide(body)!r}")
-        writer.write(request)
-        await writer.drain()
-        head = await _read_head(reader, display)
+        try:
+            writer.write(request)
+            await writer.drain()
+            head = await _read_head(reader, display)
+        except OSError as exc:
+            if isinstance(exc, TransportError) or self._closed:
+                raise
+            # Nothing of a reply came back: the server may never have seen the request.
+            raise _connect_error(f"connection to {display} failed", exc) from exc
         if dump is not None:
             dump.line(f"reply: {dump.secrets.hide(head)!r}")
         length = _check_head(head, display, parser)

@@ -371,3 +371,43 @@ async def test_http_over_a_unix_socket_by_url(http_unix_server: str) -> None:
         assert "s3cret" not in repr(proxy)
     with pytest.raises(TypeError, match="names its socket"):
         AsyncServerProxy(f"http+unix://{encoded}/RPC2", unix_socket=http_unix_server)
+
+
+async def test_the_socket_path_may_be_percent_encoded_and_timeouts_may_be_off(
+    scgi_unix: SCGIServer,
+) -> None:
+    from urllib.parse import quote
+
+    path = scgi_unix.url.removeprefix("scgi+unix://")
+    url = f"scgi+unix://{quote(path, safe='')}"
+    async with AsyncServerProxy(url, timeout=None) as proxy:
+        assert await proxy.add(1, 1) == 2
+    transport = SCGITransport(timeout=None, connect_timeout=None)
+    body = encode_request("add", (2, 2))
+    assert await transport.request(scgi_unix.url, body, ResponseParser()) == 4
+
+
+def test_a_port_that_is_not_a_number_is_refused() -> None:
+    with pytest.raises(OSError, match="needs a host and a port"):
+        AsyncServerProxy("scgi://127.0.0.1:http/")
+
+
+async def test_a_reset_before_any_reply_is_a_connect_error() -> None:
+    # A listener that accepts, then resets the connection (SO_LINGER 0) unread.
+    import struct
+
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.close()
+
+    server = await asyncio.start_server(reset, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with AsyncServerProxy(f"scgi://127.0.0.1:{port}/", timeout=TIMEOUT) as proxy:
+            with pytest.raises(ConnectError) as info:
+                await proxy.add(1, 2)
+        assert not isinstance(info.value, TruncatedResponse)
+    finally:
+        server.close()
+        await server.wait_closed()
