@@ -152,8 +152,7 @@ async def _methods(args: argparse.Namespace) -> None:
 
 
 async def _demo(args: argparse.Namespace) -> None:
-    from ._example_server import ExampleServer
-    from ._tour import run_tour
+    from ._demo import ExampleServer, run_tour
 
     if args.url:
         await run_tour(args.url, sys.stdout)
@@ -165,7 +164,7 @@ async def _demo(args: argparse.Namespace) -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    from ._example_server import ExampleServer
+    from ._demo import ExampleServer
 
     server = ExampleServer(args.host, args.port)
     print(f"Serving the example service on {server.url} (Ctrl-C to stop)", flush=True)

@@ -22,7 +22,7 @@ import pytest
 from aiohttp import web
 from hypothesis import HealthCheck, settings
 
-from aioxmlrpc._example_server import ExampleServer
+from aioxmlrpc._demo import ExampleServer
 
 from servers import Methods, make_app
 

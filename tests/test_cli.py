@@ -15,7 +15,7 @@ import xmlrpc.client
 import pytest
 
 from aioxmlrpc._cli import main
-from aioxmlrpc._example_server import ExampleServer
+from aioxmlrpc._demo import ExampleServer
 
 
 def test_call_prints_json(

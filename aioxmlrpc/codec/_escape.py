@@ -17,7 +17,9 @@ import re
 
 __all__ = [
     "BAD_CHAR",
+    "CONTROL_BUT_NUL_TABLE",
     "CONTROL_TABLE",
+    "SUSPECT_BUT_NUL_TABLE",
     "SUSPECT_TABLE",
     "changing_table",
     "escape",
@@ -50,6 +52,9 @@ CONTROL_TABLE = changing_table(_CONTROLS)
 #: Changes the ASCII bytes a written string cannot hold as is: controls XML forbids, and
 #: the four that are escaped.
 SUSPECT_TABLE = changing_table(_CONTROLS + b"&<>\r")
+#: The same two but for NUL, which joins strings whose joints must be known.
+CONTROL_BUT_NUL_TABLE = changing_table(_CONTROLS[1:])
+SUSPECT_BUT_NUL_TABLE = changing_table(_CONTROLS[1:] + b"&<>\r")
 
 
 def has_bad_char(text: str) -> bool:

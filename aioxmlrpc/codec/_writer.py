@@ -24,7 +24,9 @@ from xmlrpc.client import Binary, DateTime
 from .._types import MAXI8, MINI8
 from ._escape import (
     BAD_CHAR,
+    CONTROL_BUT_NUL_TABLE,
     CONTROL_TABLE,
+    SUSPECT_BUT_NUL_TABLE,
     SUSPECT_TABLE,
     escape,
     escaped,
@@ -116,14 +118,7 @@ def _uniform_array(values: list[Any] | tuple[Any, ...], w: Writer) -> bool:
         return False
     head, tail = _UNIFORM[kind]
     if kind is str:
-        joined = "".join(values)
-        w.escape_checked(joined)
-        if needs_escaping(joined):
-            # Escape them all at once: joined by a character no string may hold (the
-            # check of ``escaped`` refuses any that does), escaped, split into items.
-            inner = escape("\x00".join(values)).replace("\x00", tail + head)
-        else:
-            inner = (tail + head).join(values)
+        inner = _string_items(values, tail + head, w)
     elif kind is int:
         if min(values) < -2147483648 or max(values) > 2147483647:
             return False
@@ -139,6 +134,37 @@ def _uniform_array(values: list[Any] | tuple[Any, ...], w: Writer) -> bool:
     append(inner)
     append(tail + _ARRAY_CLOSE)
     return True
+
+
+def _string_items(values: list[str] | tuple[str, ...], separator: str, w: Writer) -> str:
+    """The strings of an array, each escaped as needed, joined by ``separator``.
+
+    Escaped all at once: joined by NUL, which no string may hold (so the joints are
+    known), in UTF-8, where a character costs one byte and not the four of a string
+    holding an emoji; then split into items by replacing NUL. Strings that may hold a
+    forbidden character take the slow path, which names it.
+    """
+    joined = "\x00".join(values)
+    ascii = joined.isascii()
+    raw = joined.encode("ascii" if ascii else "utf-8", "surrogatepass")
+    if raw.count(0) != len(values) - 1:
+        w.escape_checked("".join(values))  # a string holds NUL: text() names it
+    if raw.translate(SUSPECT_BUT_NUL_TABLE) != raw:
+        if raw.translate(CONTROL_BUT_NUL_TABLE) != raw:
+            w.escape_checked("".join(values))  # text() names what it finds
+        if b"&" in raw:
+            raw = raw.replace(b"&", b"&amp;")
+        if b"<" in raw:
+            raw = raw.replace(b"<", b"&lt;")
+        if b">" in raw:
+            raw = raw.replace(b">", b"&gt;")
+        if b"\r" in raw:
+            raw = raw.replace(b"\r", b"&#13;")
+    if not ascii and (b"\xed" in raw or b"\xef\xbf\xbe" in raw or b"\xef\xbf\xbf" in raw):
+        w.escape_checked(joined)  # maybe a surrogate, U+FFFE or U+FFFF: text() checks
+        raw = raw.replace(b"\x00", separator.encode())
+        return raw.decode("utf-8", "surrogatepass")
+    return raw.replace(b"\x00", separator.encode()).decode("ascii" if ascii else "utf-8")
 
 
 class Writer:
@@ -358,9 +384,10 @@ def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> No
         w.look()
     tracked = depth > _UNTRACKED_DEPTH
     if tracked:
-        if id(values) in w.open_ids:
+        open_ids, key = w.open_ids, id(values)
+        if key in open_ids:
             raise TypeError("cannot marshal recursive sequences")
-        w.open_ids.add(id(values))
+        open_ids.add(key)
     append = w.append
     collect = w.strings.append
     careful = w.careful
@@ -387,7 +414,7 @@ def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> No
             _dump_other(v, w, inner)
     append(_ARRAY_CLOSE)
     if tracked:
-        w.open_ids.discard(id(values))
+        open_ids.discard(key)
 
 
 def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
@@ -395,9 +422,10 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
         w.look()
     tracked = depth > _UNTRACKED_DEPTH
     if tracked:
-        if id(members) in w.open_ids:
+        open_ids, key = w.open_ids, id(members)
+        if key in open_ids:
             raise TypeError("cannot marshal recursive dictionaries")
-        w.open_ids.add(id(members))
+        open_ids.add(key)
     append = w.append
     strings = w.strings
     collect = strings.append
@@ -405,7 +433,10 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
     inner = depth + 1
     strings.extend(members)  # the keys: a key that is not a string fails their join
     # Names rarely need escaping, even in text that does: look at them all at once.
-    careful_names = careful and _names_need_escaping(members)
+    try:
+        careful_names = careful and needs_escaping("".join(members))
+    except TypeError:
+        careful_names = False  # a name that is not a string: Writer.text() refuses it
     append("<value><struct>\n")
     for name, v in members.items():
         if careful_names:
@@ -453,14 +484,7 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
             append("</member>\n")
     append("</struct></value>\n")
     if tracked:
-        w.open_ids.discard(id(members))
-
-
-def _names_need_escaping(members: dict[Any, Any]) -> bool:
-    try:
-        return needs_escaping("".join(members))
-    except TypeError:
-        return False  # a name that is not a string: Writer.text() refuses it
+        open_ids.discard(key)
 
 
 def _strings(root: object) -> Iterator[str]:

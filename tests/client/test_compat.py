@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from aioxmlrpc import AsyncServerProxy
-from aioxmlrpc._example_server import ExampleServer
+from aioxmlrpc._demo import ExampleServer
 from aioxmlrpc.client import Fault, ProtocolError, ServerProxy
 
 

@@ -39,7 +39,7 @@ from aioxmlrpc import (
     TransportTimeout,
     TruncatedResponse,
 )
-from aioxmlrpc._example_server import ExampleServer
+from aioxmlrpc._demo import ExampleServer
 from aioxmlrpc.codec import encode_response
 
 from servers import Methods, http_reply, make_app, read_request

@@ -17,7 +17,7 @@ from aioxmlrpc import (
     MultiCallIterator,
     ProtocolError,
 )
-from aioxmlrpc._example_server import ExampleServer
+from aioxmlrpc._demo import ExampleServer
 
 from servers import Methods
 

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from aioxmlrpc import AsyncServerProxy, Binary, DateTime, Fault, HTTPTransport
-from aioxmlrpc._example_server import ExampleServer
+from aioxmlrpc._demo import ExampleServer
 
 from servers import Methods
 

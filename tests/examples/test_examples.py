@@ -1,7 +1,7 @@
 r"""Run every ``examples/*.py`` against the example server; check what it prints.
 
 Each example is run as a subprocess (``python examples/<name>.py <url>``) against the
-session's :class:`~aioxmlrpc._example_server.ExampleServer`. It must exit with status 0,
+session's :class:`~aioxmlrpc._demo.ExampleServer`. It must exit with status 0,
 print nothing on stderr (``ResourceWarning`` is switched on, so an unclosed session or
 socket shows there), and print what the seed (``xmlrpc_client.md``) shows for the same
 program, stored below in ``EXPECTED``.
@@ -52,7 +52,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from aioxmlrpc._example_server import ExampleServer
+from aioxmlrpc._demo import ExampleServer
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.py"))

@@ -37,7 +37,7 @@ from aioxmlrpc import (
     TransportTimeout,
     TruncatedResponse,
 )
-from aioxmlrpc._example_server import ExampleServer
+from aioxmlrpc._demo import ExampleServer
 
 from faultproxy import (
     FaultProxy,

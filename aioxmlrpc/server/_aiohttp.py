@@ -1,0 +1,315 @@
+"""The aiohttp shell: a request handler, an application factory, and ``serve()``.
+
+What the HTTP side refuses, and how (each a clear status with a one-line text body):
+
+- a method other than POST: 405 with ``Allow: POST`` (GET and HEAD serve ``page``
+  instead, when one is configured);
+- a Content-Type that is not XML (``text/xml``, ``application/xml`` or ``+xml``): 415.
+  A request without a Content-Type is read, as the standard library reads it;
+- a body over ``max_request_size`` bytes, counted after decompression (aiohttp inflates
+  gzip and deflate requests as they stream): 413, as soon as the declared length or the
+  bytes read say so, and the connection is not kept alive;
+- a compressed body that does not inflate: 400.
+
+Everything else is answered with XML-RPC: a 200 carrying the result or a fault. The body
+is parsed as it streams in (never read whole first), so a refusal comes at the byte that
+causes it: a DTD, an entity, nesting over ``max_depth``, or the limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable, Generator, Iterable
+from types import TracebackType
+from typing import Any
+
+from aiohttp import hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from .._exceptions import ResponseError, ResponseTooLarge
+from ..codec import DEFAULT_MAX_DEPTH, Limits
+from ._dispatcher import DEFAULT_MAX_REQUEST_BYTES, XMLRPCDispatcher, parse_error_fault
+
+__all__ = ["DEFAULT_PATHS", "XMLRPCServer", "make_app", "serve", "xmlrpc_handler"]
+
+#: The paths the standard library's ``SimpleXMLRPCRequestHandler`` answers on.
+DEFAULT_PATHS = ("/", "/RPC2")
+
+Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+
+_XML = "text/xml"
+
+
+def _is_xml(content_type: str) -> bool:
+    mimetype = content_type.partition(";")[0].strip().lower()
+    return mimetype in ("text/xml", "application/xml") or mimetype.endswith("+xml")
+
+
+def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, text=text + "\n", headers=headers)
+
+
+def xmlrpc_handler(
+    dispatcher: XMLRPCDispatcher,
+    *,
+    max_request_size: int | None = DEFAULT_MAX_REQUEST_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    page: str | None = None,
+) -> Handler:
+    """Return an aiohttp handler answering XML-RPC requests with ``dispatcher``.
+
+    Add it to any route of an existing application, for every method so that it can
+    answer 405 itself: ``app.router.add_route("*", "/RPC2", xmlrpc_handler(d))``.
+
+    Args:
+        dispatcher: What answers the calls.
+        max_request_size: The largest request body in bytes, after decompression
+            (``None`` removes the bound: for trusted peers only).
+        max_depth: The deepest nesting of arrays and structs accepted.
+        page: An HTML page served on GET and HEAD (otherwise 405).
+    """
+    limits = Limits(max_bytes=max_request_size, max_depth=max_depth)
+    allow = "POST" if page is None else "GET, HEAD, POST"
+    too_large = f"413 Request Entity Too Large: the body exceeds {max_request_size} bytes"
+
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
+        if request.method != "POST":
+            if page is not None and request.method in ("GET", "HEAD"):
+                return web.Response(text=page, content_type="text/html")
+            return _plain(
+                405,
+                f"405 Method Not Allowed: XML-RPC takes POST requests, not {request.method}",
+                {"Allow": allow},
+            )
+        headers = request.headers
+        content_type = headers.get(hdrs.CONTENT_TYPE)
+        if content_type is not None and not _is_xml(content_type):
+            return _plain(
+                415,
+                f"415 Unsupported Media Type: XML-RPC requests are text/xml, not {content_type}",
+            )
+        length = request.content_length
+        if (
+            max_request_size is not None
+            and length is not None
+            and length > max_request_size
+            and hdrs.CONTENT_ENCODING not in headers
+        ):
+            return _refused(_plain(413, too_large))
+        parser = dispatcher.request_parser(limits)
+        content = request.content
+        try:
+            while True:
+                chunk = await content.readany()
+                if not chunk:
+                    break
+                parser.feed(chunk)
+            method, params = parser.close()
+        except ResponseTooLarge:
+            return _refused(_plain(413, too_large))
+        except ResponseError as exc:
+            response = _xml(dispatcher.fault_response(parse_error_fault(exc)))
+            return response if content.is_eof() else _refused(response)
+        except HttpProcessingError as exc:  # a gzip or deflate body that does not inflate
+            return _refused(_plain(400, f"400 Bad Request: {exc.message}"))
+        return _xml(await dispatcher.call(method, params))
+
+    return handle
+
+
+def _xml(body: bytes) -> web.Response:
+    return web.Response(body=body, content_type=_XML)
+
+
+def _refused(response: web.Response) -> web.Response:
+    # The rest of the body is not read: the connection cannot carry another request.
+    response.force_close()
+    return response
+
+
+def make_app(
+    dispatcher: XMLRPCDispatcher,
+    *,
+    paths: Iterable[str] = DEFAULT_PATHS,
+    max_request_size: int | None = DEFAULT_MAX_REQUEST_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    page: str | None = None,
+) -> web.Application:
+    """Return an aiohttp application serving ``dispatcher`` at ``paths``.
+
+    Mount it in an existing application with ``app.add_subapp("/xmlrpc/", make_app(d,
+    paths=["/"]))``, or run it with :func:`aiohttp.web.run_app` (pass
+    ``handler_cancellation=True`` there, so that a client's disconnect cancels its call).
+    Options are those of [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
+    """
+    handler = xmlrpc_handler(
+        dispatcher, max_request_size=max_request_size, max_depth=max_depth, page=page
+    )
+    app = web.Application()
+    for path in paths:
+        app.router.add_route("*", path, handler)
+    return app
+
+
+class XMLRPCServer:
+    """A running XML-RPC server, as [serve][aioxmlrpc.server.serve] returns it.
+
+    Await it to start it (``server = await serve(...)``), or use it as an async context
+    manager, which also closes it.
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        host: str | None,
+        port: int,
+        unix_socket: str | None,
+        sock: socket.socket | None,
+        paths: tuple[str, ...],
+        shutdown_timeout: float,
+    ) -> None:
+        """Prepare the server; nothing listens before it is awaited."""
+        self._handler = handler
+        self._host = host
+        self._port = port
+        self._unix_socket = unix_socket
+        self._sock = sock
+        self._paths = frozenset(paths)
+        self._url_path = "/RPC2" if "/RPC2" in paths else paths[0]
+        self._shutdown_timeout = shutdown_timeout
+        self._runner: web.BaseRunner | None = None
+        self._closed = asyncio.Event()
+
+    async def _route(self, request: web.BaseRequest) -> web.StreamResponse:
+        if request.path not in self._paths:
+            return _plain(404, f"404 Not Found: no XML-RPC endpoint at {request.path}")
+        return await self._handler(request)
+
+    async def start(self) -> XMLRPCServer:
+        """Start listening (done by awaiting the server); return self."""
+        if self._runner is not None:
+            return self
+        server = web.Server(self._route, handler_cancellation=True, access_log=None)
+        runner = web.ServerRunner(server, shutdown_timeout=self._shutdown_timeout)
+        await runner.setup()
+        site: web.BaseSite
+        try:
+            if self._sock is not None:
+                site = web.SockSite(runner, self._sock)
+            elif self._unix_socket is not None:
+                site = web.UnixSite(runner, self._unix_socket)
+            else:
+                site = web.TCPSite(runner, self._host, self._port, reuse_address=True)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        return self
+
+    @property
+    def port(self) -> int | None:
+        """The TCP port listened on (the one picked, for port 0); ``None`` on a unix socket."""
+        if self._unix_socket is not None:
+            return None
+        runner = self._runner
+        if runner is None or not runner.addresses:
+            return None
+        address: Any = runner.addresses[0]
+        return int(address[1])
+
+    @property
+    def url(self) -> str:
+        """The URL to give clients (for a unix socket, with ``unix_socket=`` beside it)."""
+        if self._unix_socket is not None:
+            return f"http://localhost{self._url_path}"
+        runner = self._runner
+        host = self._host or "127.0.0.1"
+        if runner is not None and runner.addresses:
+            host = str(runner.addresses[0][0])
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}{self._url_path}"
+
+    async def close(self) -> None:
+        """Stop listening, finish the calls in flight (up to ``shutdown_timeout``), close."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+        self._closed.set()
+
+    async def serve_forever(self) -> None:
+        """Wait until the server is closed (by :meth:`close` or a cancellation)."""
+        started = await self.start()
+        try:
+            await started._closed.wait()
+        finally:
+            await self.close()
+
+    def __await__(self) -> Generator[Any, None, XMLRPCServer]:
+        return self.start().__await__()
+
+    async def __aenter__(self) -> XMLRPCServer:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+def serve(
+    dispatcher: XMLRPCDispatcher,
+    host: str | None = "127.0.0.1",
+    port: int = 0,
+    *,
+    unix_socket: str | None = None,
+    sock: socket.socket | None = None,
+    paths: Iterable[str] = DEFAULT_PATHS,
+    max_request_size: int | None = DEFAULT_MAX_REQUEST_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    page: str | None = None,
+    shutdown_timeout: float = 5.0,
+) -> XMLRPCServer:
+    """Serve ``dispatcher`` on its own listening socket: the callback server beside a client.
+
+    ::
+
+        async with serve(dispatcher, "127.0.0.1", 0) as server:
+            print(server.url)        # http://127.0.0.1:<port>/RPC2
+            await server.serve_forever()
+
+    A client's disconnect cancels its call (aiohttp's ``handler_cancellation``).
+
+    Args:
+        dispatcher: What answers the calls.
+        host: The address to listen on (loopback by default; ``None`` for all).
+        port: The TCP port (0 picks a free one: see ``server.port``).
+        unix_socket: Listen on this unix socket path instead of TCP.
+        sock: Listen on this bound socket instead.
+        paths: The paths that answer XML-RPC; others are 404.
+        max_request_size: See [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
+        max_depth: See [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
+        page: See [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
+        shutdown_timeout: How long closing waits for calls in flight, in seconds.
+    """
+    chosen = tuple(paths)
+    if not chosen:
+        raise ValueError("paths must name at least one path")
+    handler = xmlrpc_handler(
+        dispatcher, max_request_size=max_request_size, max_depth=max_depth, page=page
+    )
+    return XMLRPCServer(
+        handler,
+        host=host,
+        port=port,
+        unix_socket=unix_socket,
+        sock=sock,
+        paths=chosen,
+        shutdown_timeout=shutdown_timeout,
+    )

@@ -1,0 +1,357 @@
+"""Server throughput: aioxmlrpc.server against aiohttp + xmlrpc.client, and SimpleXMLRPCServer.
+
+Each server runs in its own process on 127.0.0.1; the load comes from another process
+(a lean asyncio HTTP/1.1 client sending pre-encoded requests on keep-alive connections,
+so that the client is not what is measured). For each server, payload and concurrency
+it prints requests/s and the server's CPU time per call (user + system, from
+``/proc/<pid>/stat``)::
+
+    python benchmarks/bench_server.py            # 3 s per cell, about 2 minutes
+    python benchmarks/bench_server.py --quick    # 0.3 s per cell: a smoke run
+
+Servers:
+
+- ``aioxmlrpc``: :func:`aioxmlrpc.server.serve` with an ``XMLRPCDispatcher``;
+- ``aiohttp+stdlib``: an ``aiohttp.web`` application whose handler reads the body and
+  answers with ``xmlrpc.client.loads``/``dumps`` (what home-grown async servers do);
+- ``SimpleXMLRPCServer``: the standard library's, threaded (it closes the connection
+  after each reply, so its client reconnects for every call).
+
+Payloads: ``ping`` (no arguments, ``True`` back), ``struct`` (a struct of about 1 KB
+echoed back), ``multicall`` (``system.multicall`` of 100 pings). Concurrency: 1, 10 and
+100 connections, each sending its next request when the previous reply is in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import xmlrpc.client
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVERS = ("aioxmlrpc", "aiohttp+stdlib", "SimpleXMLRPCServer")
+PAYLOADS = ("ping", "struct", "multicall")
+CONCURRENCY = (1, 10, 100)
+START_TIMEOUT = 20.0
+
+
+def struct_1k() -> dict[str, object]:
+    """A struct of about 1 KB once marshalled: names, numbers, strings, a nested list."""
+    return {
+        f"field{i:02d}": (i if i % 3 == 0 else f"value number {i}" if i % 3 == 1 else i * 0.5)
+        for i in range(24)
+    } | {"tags": ["alpha", "beta", "gamma", "delta"], "nested": {"ok": True, "count": 3}}
+
+
+def request_body(payload: str) -> bytes:
+    if payload == "ping":
+        return xmlrpc.client.dumps((), "ping").encode()
+    if payload == "struct":
+        return xmlrpc.client.dumps((struct_1k(),), "echo").encode()
+    calls = [{"methodName": "ping", "params": []} for _ in range(100)]
+    return xmlrpc.client.dumps((calls,), "system.multicall").encode()
+
+
+def expected(payload: str) -> object:
+    if payload == "ping":
+        return True
+    if payload == "struct":
+        return struct_1k()
+    return [[True]] * 100
+
+
+# -- the servers (each run as `bench_server.py --serve NAME PORT`) --------------------------
+
+
+def ping() -> bool:
+    return True
+
+
+def echo(value: Any) -> Any:
+    return value
+
+
+def serve_aioxmlrpc(sock: socket.socket) -> None:
+    from aioxmlrpc.server import XMLRPCDispatcher, serve
+
+    dispatcher = XMLRPCDispatcher(allow_none=True)
+    dispatcher.register_multicall_functions()
+    dispatcher.register_function(ping)
+    dispatcher.register_function(echo)
+
+    async def main() -> None:
+        async with serve(dispatcher, sock=sock, paths=["/RPC2"]) as server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def serve_aiohttp_stdlib(sock: socket.socket) -> None:
+    from aiohttp import web
+
+    functions: dict[str, Callable[..., Any]] = {"ping": ping, "echo": echo}
+
+    def multicall(calls: list[dict[str, Any]]) -> list[Any]:
+        results: list[Any] = []
+        for call in calls:
+            try:
+                function = functions[str(call["methodName"])]
+                results.append([function(*call["params"])])
+            except Exception as exc:
+                results.append({"faultCode": 1, "faultString": f"{type(exc)}:{exc}"})
+        return results
+
+    async def handler(request: web.Request) -> web.Response:
+        loaded, method = xmlrpc.client.loads(await request.read())
+        params: tuple[Any, ...] = loaded
+        try:
+            if method == "system.multicall":
+                result: Any = multicall(*params)
+            else:
+                result = functions[str(method)](*params)
+            body = xmlrpc.client.dumps((result,), methodresponse=True, allow_none=True)
+        except Exception as exc:
+            body = xmlrpc.client.dumps(xmlrpc.client.Fault(1, f"{type(exc)}:{exc}"))
+        return web.Response(body=body.encode(), content_type="text/xml")
+
+    app = web.Application(client_max_size=64 << 20)
+    app.router.add_post("/RPC2", handler)
+    web.run_app(app, sock=sock, access_log=None, print=None, handle_signals=True)
+
+
+def serve_stdlib(sock: socket.socket) -> None:
+    import socketserver
+    from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
+
+    class Handler(SimpleXMLRPCRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    class Server(socketserver.ThreadingMixIn, SimpleXMLRPCServer):
+        daemon_threads = True
+        request_queue_size = 1024
+
+    server = Server(
+        ("127.0.0.1", 0), Handler, logRequests=False, allow_none=True, bind_and_activate=False
+    )
+    server.socket.close()
+    server.socket = sock
+    server.register_multicall_functions()
+    server.register_function(ping)
+    server.register_function(echo)
+    server.serve_forever()
+
+
+def run_server(name: str, port: int) -> None:
+    sock = socket.create_server(("127.0.0.1", port), backlog=1024)
+    server = {
+        "aioxmlrpc": serve_aioxmlrpc,
+        "aiohttp+stdlib": serve_aiohttp_stdlib,
+        "SimpleXMLRPCServer": serve_stdlib,
+    }[name]
+    with contextlib.suppress(KeyboardInterrupt):
+        server(sock)
+
+
+# -- the load (run as `bench_server.py --load PORT PAYLOAD CONCURRENCY SECONDS`) ------------
+
+
+async def one_connection(
+    port: int, request: bytes, deadline: float, counts: list[int], reconnect: bool
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < deadline:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = -1
+            close = reconnect
+            for line in head.split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    close = True
+            body = await (reader.readexactly(length) if length >= 0 else reader.read())
+            if not counts[1]:
+                counts[1] = 1
+                counts.append(len(body))
+                first = body
+                xmlrpc.client.loads(first)  # a fault raises here
+            counts[0] += 1
+            if close or b"HTTP/1.0" in head[:9]:
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        writer.close()
+
+
+async def load(port: int, payload: str, concurrency: int, seconds: float) -> tuple[int, float]:
+    body = request_body(payload)
+    request = (
+        b"POST /RPC2 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    counts = [0, 0]
+    start = time.perf_counter()
+    deadline = start + seconds
+    await asyncio.gather(
+        *(one_connection(port, request, deadline, counts, False) for _ in range(concurrency))
+    )
+    return counts[0], time.perf_counter() - start
+
+
+def run_load(port: int, payload: str, concurrency: int, seconds: float) -> None:
+    # Check the answer once, with the stdlib, before counting.
+    proxy_body = request_body(payload)
+    reply = _post(port, proxy_body)
+    (value,), _ = xmlrpc.client.loads(reply)
+    if value != expected(payload):
+        raise SystemExit(f"wrong answer for {payload}: {value!r:.200}")
+    done, elapsed = asyncio.run(load(port, payload, concurrency, seconds))
+    print(done, elapsed, flush=True)
+
+
+def _post(port: int, body: bytes) -> bytes:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", "/RPC2", body, {"Content-Type": "text/xml"})
+        return connection.getresponse().read()
+    finally:
+        connection.close()
+
+
+# -- the driver --------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_server(name: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve", name, str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            _post(port, request_body("ping"))
+            return process, port
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    process.wait(timeout=10)
+    raise SystemExit(f"{name} did not start")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def measure(
+    pid: int, port: int, payload: str, concurrency: int, seconds: float
+) -> tuple[float, float]:
+    before = cpu_seconds(pid)
+    done = subprocess.run(
+        [sys.executable, __file__, "--load", str(port), payload, str(concurrency), str(seconds)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=seconds * 4 + 60,
+        check=True,
+    )
+    cpu = cpu_seconds(pid) - before
+    requests, elapsed = done.stdout.split()
+    count = int(requests)
+    return count / float(elapsed), cpu / max(count, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="0.3 s per cell (a smoke run)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="seconds per cell")
+    parser.add_argument("--serve", nargs=2, metavar=("NAME", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--load", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--servers", nargs="*", default=list(SERVERS), choices=SERVERS)
+    args = parser.parse_args()
+    if args.serve:
+        run_server(args.serve[0], int(args.serve[1]))
+        return
+    if args.load:
+        port, payload, concurrency, seconds = args.load
+        run_load(int(port), payload, int(concurrency), float(seconds))
+        return
+    seconds = 0.3 if args.quick else args.seconds
+    results: dict[tuple[str, str, int], tuple[float, float]] = {}
+    for name in args.servers:
+        process, port = start_server(name)
+        try:
+            for payload in PAYLOADS:
+                for concurrency in CONCURRENCY:
+                    rate, cpu = measure(process.pid, port, payload, concurrency, seconds)
+                    results[name, payload, concurrency] = rate, cpu
+                    print(
+                        f"{name:<20} {payload:<10} c={concurrency:<4} {rate:9.0f} req/s "
+                        f"{cpu * 1e6:9.1f} µs CPU/call",
+                        flush=True,
+                    )
+        finally:
+            stop_server(process)
+    print()
+    print(
+        "| payload | concurrency | "
+        + " | ".join(f"{n} req/s (µs CPU/call)" for n in args.servers)
+        + " |"
+    )
+    print("| --- | --- | " + " | ".join("---" for _ in args.servers) + " |")
+    for payload in PAYLOADS:
+        for concurrency in CONCURRENCY:
+            cells = []
+            for name in args.servers:
+                rate, cpu = results[name, payload, concurrency]
+                cells.append(f"{rate:,.0f} ({cpu * 1e6:,.0f})")
+            print(f"| {payload} | {concurrency} | " + " | ".join(cells) + " |")
+    if "aioxmlrpc" in args.servers and "aiohttp+stdlib" in args.servers:
+        print()
+        for payload in PAYLOADS:
+            ratios = [
+                results["aioxmlrpc", payload, c][0] / results["aiohttp+stdlib", payload, c][0]
+                for c in CONCURRENCY
+            ]
+            shown = ", ".join(f"c={c}: {r:.2f}x" for c, r in zip(CONCURRENCY, ratios, strict=True))
+            print(f"aioxmlrpc / aiohttp+stdlib requests/s, {payload}: {shown}")
+
+
+if __name__ == "__main__":
+    main()
