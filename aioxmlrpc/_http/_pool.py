@@ -221,10 +221,22 @@ def idle_with_input(protocol: ResponseHandler) -> bool:
     if sock is None:
         return False
     try:
-        readable, _, _ = select.select([sock.fileno()], [], [], 0)
+        return _readable(sock.fileno())
     except (OSError, ValueError):
-        return True
-    return bool(readable)
+        return True  # cannot tell: do not reuse it
+
+
+def _readable(fd: int) -> bool:
+    # poll, not select: select refuses descriptors past 1023.
+    if _POLL is None:  # pragma: no cover - Windows
+        readable, _, _ = select.select([fd], [], [], 0)
+        return bool(readable)
+    poller = _POLL()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))  # any event: data, end of stream, error
+
+
+_POLL = getattr(select, "poll", None)
 
 
 # -- connectors that tell a call whether its connection is a pooled one ---------------
