@@ -18,9 +18,10 @@ What happens to a call, in order:
    failed call closes its connection instead of returning a half-read one to the pool.
    A pooled connection with anything to read is never reused (``_pool.py``).
 
-One attempt is one call of :meth:`HTTPTransport._attempt`; :meth:`HTTPTransport._send`
-makes the second one when the first may be retried. Every aiohttp exception is mapped to
-ours in ``_errors.py``, the one place that knows them, and raised ``from`` it.
+One attempt is one call of :meth:`HTTPTransport._attempt`; :meth:`HTTPTransport.request`
+makes a second one when the first may be retried (:meth:`HTTPTransport._may_retry`).
+Every aiohttp exception is mapped to ours in ``_errors.py``, the one place that knows
+them, and raised ``from`` it.
 """
 
 from __future__ import annotations
@@ -313,7 +314,7 @@ class HTTPTransport:
                 "event loop it was first used in; use one proxy per event loop (each "
                 "asyncio.run()), or aclose() it before its loop ends"
             )
-        elif session.closed:
+        elif not self._owns_session and session.closed:  # ours closes only in aclose()
             raise TransportError(
                 f"call to {target.display} refused: the aiohttp session given as session= is closed"
             )
@@ -332,10 +333,22 @@ class HTTPTransport:
         if queued:
             await self._queue(target)
         state = Attempt()
+        options = self._post_options
         try:
-            return await self._send(
-                session, target, headers, body, parser, dump, started, queued, state
-            )
+            if queued:
+                options = {**options, "timeout": self._remaining(started, target)}
+            try:
+                return await self._attempt(
+                    session, target, headers, body, parser, dump, options, state
+                )
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                if not self._may_retry(exc, state):
+                    raise
+                logger.debug("retrying %s on a new connection: %s", target.display, exc)
+            # The second attempt, on a new connection, within what is left of the time.
+            options = {**options, "timeout": self._remaining(started, target)}
+            state.reused = state.replied = False
+            return await self._attempt(session, target, headers, body, parser, dump, options, state)
         except _FOREIGN as exc:
             raise translate(exc, self._call(target, state)) from exc
         finally:
@@ -353,33 +366,6 @@ class HTTPTransport:
             proxy=self._proxy_display,
             crowded=gate is not None and gate.busy > 1 and self._pool_size > 1,
         )
-
-    async def _send(
-        self,
-        session: aiohttp.ClientSession,
-        target: _Target,
-        headers: CIMultiDict[str],
-        body: bytes,
-        parser: ResponseParser,
-        dump: WireDump | None,
-        started: float,
-        queued: bool,
-        state: Attempt,
-    ) -> Value:
-        """Make the attempts: a second one only for a pooled connection that said nothing."""
-        options = self._post_options
-        if queued:
-            options = {**options, "timeout": self._remaining(started, target)}
-        try:
-            return await self._attempt(session, target, headers, body, parser, dump, options, state)
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            if not self._may_retry(exc, state):
-                raise
-            logger.debug("retrying %s on a new connection: %s", target.display, exc)
-        # One time budget for both tries.
-        options = {**options, "timeout": self._remaining(started, target)}
-        state.reused = state.replied = False
-        return await self._attempt(session, target, headers, body, parser, dump, options, state)
 
     async def _attempt(
         self,
