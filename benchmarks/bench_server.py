@@ -48,9 +48,17 @@ START_TIMEOUT = 20.0
 def struct_1k() -> dict[str, object]:
     """A struct of about 1 KB once marshalled: names, numbers, strings, a nested list."""
     return {
-        f"field{i:02d}": (i if i % 3 == 0 else f"value number {i}" if i % 3 == 1 else i * 0.5)
-        for i in range(24)
-    } | {"tags": ["alpha", "beta", "gamma", "delta"], "nested": {"ok": True, "count": 3}}
+        "id": 4711,
+        "name": "living room thermostat",
+        "address": "NEQ0123456:1",
+        "temperature": 21.5,
+        "humidity": 48,
+        "battery": 2.9,
+        "active": True,
+        "firmware": "1.4.8",
+        "tags": ["heating", "ground floor", "eco"],
+        "schedule": {"monday": "06:00-22:00", "tuesday": "06:00-22:00", "sunday": "08:00-23:00"},
+    }
 
 
 def request_body(payload: str) -> bytes:
@@ -273,7 +281,7 @@ def start_server(name: str) -> tuple[subprocess.Popen[bytes], int]:
 def stop_server(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGINT)
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=5)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
@@ -304,6 +312,7 @@ def main() -> None:
     parser.add_argument("--serve", nargs=2, metavar=("NAME", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--load", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--servers", nargs="*", default=list(SERVERS), choices=SERVERS)
+    parser.add_argument("--payloads", nargs="*", default=list(PAYLOADS), choices=PAYLOADS)
     args = parser.parse_args()
     if args.serve:
         run_server(args.serve[0], int(args.serve[1]))
@@ -317,7 +326,7 @@ def main() -> None:
     for name in args.servers:
         process, port = start_server(name)
         try:
-            for payload in PAYLOADS:
+            for payload in args.payloads:
                 for concurrency in CONCURRENCY:
                     rate, cpu = measure(process.pid, port, payload, concurrency, seconds)
                     results[name, payload, concurrency] = rate, cpu
@@ -335,7 +344,7 @@ def main() -> None:
         + " |"
     )
     print("| --- | --- | " + " | ".join("---" for _ in args.servers) + " |")
-    for payload in PAYLOADS:
+    for payload in args.payloads:
         for concurrency in CONCURRENCY:
             cells = []
             for name in args.servers:
@@ -344,7 +353,7 @@ def main() -> None:
             print(f"| {payload} | {concurrency} | " + " | ".join(cells) + " |")
     if "aioxmlrpc" in args.servers and "aiohttp+stdlib" in args.servers:
         print()
-        for payload in PAYLOADS:
+        for payload in args.payloads:
             ratios = [
                 results["aioxmlrpc", payload, c][0] / results["aiohttp+stdlib", payload, c][0]
                 for c in CONCURRENCY

@@ -97,15 +97,17 @@ def xmlrpc_handler(
             and hdrs.CONTENT_ENCODING not in headers
         ):
             return _refused(_plain(413, too_large))
-        parser = dispatcher.request_parser(limits)
         content = request.content
         try:
-            while True:
-                chunk = await content.readany()
-                if not chunk:
-                    break
-                parser.feed(chunk)
-            method, params = parser.close()
+            chunk = await content.readany()
+            if content.is_eof():  # the whole body at once: the common, small request
+                method, params = dispatcher.parse_body(chunk, limits)
+            else:  # parsed as it streams in, refused at the first byte that must be
+                parser = dispatcher.request_parser(limits)
+                while chunk:
+                    parser.feed(chunk)
+                    chunk = await content.readany()
+                method, params = parser.close()
         except ResponseTooLarge:
             return _refused(_plain(413, too_large))
         except ResponseError as exc:
