@@ -1,0 +1,82 @@
+"""The seed's programs, sync ``xmlrpc.client`` as the seed writes them, against our server.
+
+Each program runs in a thread (``xmlrpc.client`` blocks) against our example server and
+against the standard library's ``SimpleXMLRPCServer`` serving the same ``ExampleService``
+(the oracle): both outputs must equal the seed's (the normalised ``EXPECTED`` text of
+``tests/examples``), so a mistake made the same way on both sides of the comparison with
+the examples cannot hide. The verbose program is compared record by record: the same
+kinds of line, the same request, the same reply head names and the same reply body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import sys
+import xmlrpc.client
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aioxmlrpc._demo import ExampleServer
+
+from seed_programs import PROGRAMS
+from servers import StdlibExampleServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from test_examples import EXPECTED, INVARIANTS, normalise
+
+TIMEOUT = 20.0
+
+
+def run_program(name: str, url: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        PROGRAMS[name](url)
+    return out.getvalue()
+
+
+async def run_in_thread(name: str, url: str) -> str:
+    return await asyncio.wait_for(asyncio.to_thread(run_program, name, url), TIMEOUT)
+
+
+def kinds(text: str) -> list[str]:
+    return [line.split(":", 1)[0] for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+async def test_seed_program_prints_the_same_against_our_server_and_the_stdlibs(
+    name: str, example_server: ExampleServer, stdlib_example_server: StdlibExampleServer
+) -> None:
+    ours = await run_in_thread(name, example_server.url)
+    theirs = await run_in_thread(name, stdlib_example_server.url)
+    if name == "xmlrpc_ServerProxy_verbose":
+        assert kinds(ours) == kinds(theirs)
+        assert ours.splitlines()[-1] == "Ping: True"
+        bodies = [line for line in ours.splitlines() if line.startswith("body:")]
+        assert bodies == [line for line in theirs.splitlines() if line.startswith("body:")]
+        heads = [line.split(":")[1] for line in ours.splitlines() if line.startswith("header:")]
+        assert heads == [
+            line.split(":")[1] for line in theirs.splitlines() if line.startswith("header:")
+        ]
+        assert "reply: 'HTTP/1.0 200 OK\\r\\n'" in ours
+        return
+    assert normalise(ours) == normalise(EXPECTED[name])
+    assert normalise(theirs) == normalise(EXPECTED[name])
+    if name in INVARIANTS:
+        INVARIANTS[name](ours)
+
+
+def test_stdlib_multicall_with_every_call_failing_against_our_server(
+    example_server: ExampleServer,
+) -> None:
+    proxy: Any = xmlrpc.client.ServerProxy(example_server.url)
+    multicall: Any = xmlrpc.client.MultiCall(proxy)
+    multicall.raises_exception("one")
+    multicall.no_such_method()
+    results = multicall().results
+    assert results[0] == {"faultCode": 1, "faultString": "<class 'RuntimeError'>:one"}
+    assert results[1]["faultCode"] == -32601
+    assert proxy.ping() is True
