@@ -109,12 +109,14 @@ def xmlrpc_handler(
                     chunk = await content.readany()
                 method, params = parser.close()
         except ResponseTooLarge:
-            return _refused(_plain(413, too_large))
+            return await _refused_early(request, _plain(413, too_large))
         except ResponseError as exc:
             response = _xml(dispatcher.fault_response(parse_error_fault(exc)))
-            return response if content.is_eof() else _refused(response)
-        except HttpProcessingError as exc:  # a gzip or deflate body that does not inflate
-            return _refused(_plain(400, f"400 Bad Request: {exc.message}"))
+            return response if content.is_eof() else await _refused_early(request, response)
+        except (web.RequestPayloadError, HttpProcessingError) as exc:
+            # A gzip or deflate body that does not inflate, a broken chunked encoding.
+            reason = " ".join(str(exc).split())
+            return await _refused_early(request, _plain(400, f"400 Bad Request: {reason}"))
         return _xml(await dispatcher.call(method, params))
 
     return handle
@@ -127,6 +129,19 @@ def _xml(body: bytes) -> web.Response:
 def _refused(response: web.Response) -> web.Response:
     # The rest of the body is not read: the connection cannot carry another request.
     response.force_close()
+    return response
+
+
+async def _refused_early(request: web.BaseRequest, response: web.Response) -> web.Response:
+    """Refuse a body before its end: answer, then close without reading the rest."""
+    response.force_close()
+    if hdrs.CONTENT_ENCODING not in request.headers:
+        return response  # aiohttp reads and drops the rest for a while, then closes
+    # Inflating the rest only to drop it is the work a gzip bomb asks for: send the
+    # answer now and close the connection at once.
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()
     return response
 
 
