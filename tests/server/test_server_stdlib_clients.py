@@ -13,22 +13,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import re
 import sys
 import xmlrpc.client
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 from aioxmlrpc._demo import ExampleServer
 
 from seed_programs import PROGRAMS
 from servers import StdlibExampleServer
+from strategies import values
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 from test_examples import EXPECTED, INVARIANTS, normalise
 
 TIMEOUT = 20.0
+ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def run_program(name: str, url: str) -> str:
@@ -80,3 +84,20 @@ def test_stdlib_multicall_with_every_call_failing_against_our_server(
     assert results[0] == {"faultCode": 1, "faultString": "<class 'RuntimeError'>:one"}
     assert results[1]["faultCode"] == -32601
     assert proxy.ping() is True
+
+
+@settings(max_examples=60)
+@given(value=values(allow_none=True))
+def test_any_value_comes_back_from_our_server_as_from_the_stdlibs(
+    value: object, example_server: ExampleServer, stdlib_example_server: StdlibExampleServer
+) -> None:
+    answers = []
+    for url in (example_server.url, stdlib_example_server.url):
+        with xmlrpc.client.ServerProxy(url, allow_none=True) as proxy:
+            try:
+                answers.append(("value", proxy.show_type(value)))
+            except xmlrpc.client.Fault as fault:
+                answers.append(("fault", (fault.faultCode, fault.faultString)))
+    ours, theirs = answers
+    # Binary and DateTime values show their addresses in str(): compare without them.
+    assert ADDRESS.sub("", repr(ours)) == ADDRESS.sub("", repr(theirs))
