@@ -89,7 +89,7 @@ def test_stdlib_multicall_with_every_call_failing_against_our_server(
 @settings(max_examples=60)
 @given(value=values(allow_none=True))
 def test_any_value_comes_back_from_our_server_as_from_the_stdlibs(
-    value: object, example_server: ExampleServer, stdlib_example_server: StdlibExampleServer
+    value: Any, example_server: ExampleServer, stdlib_example_server: StdlibExampleServer
 ) -> None:
     answers = []
     for url in (example_server.url, stdlib_example_server.url):
