@@ -7,10 +7,12 @@ Requests are written with ``xmlrpc.client.dumps`` and responses read with
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import datetime
+import decimal
 import threading
 import xmlrpc.client
-from typing import Any
+from typing import Annotated, Any, Literal, Optional, Union
 
 import pytest
 
@@ -24,6 +26,7 @@ from aioxmlrpc.server import (
     NOT_WELLFORMED_ERROR,
     XMLRPCDispatcher,
 )
+from aioxmlrpc.server._introspect import method_signature
 
 from servers import BILLION_LAUGHS
 
@@ -522,3 +525,57 @@ async def test_get_capabilities_names_the_specifications() -> None:
         "faults_interop",
         "introspection",
     }
+
+
+class MyDict(dict[str, int]):
+    pass
+
+
+class Unknown:
+    pass
+
+
+def _annotated(a: Annotated[int, "meta"]) -> Literal["x", 1]:
+    return "x"
+
+
+def _old_union(a: Union[int, str], b: Optional[bool]) -> decimal.Decimal:  # noqa: UP007, UP045
+    return decimal.Decimal(1)
+
+
+def _abstract(a: collections.abc.Mapping[str, int], b: collections.abc.Sequence[int]) -> MyDict:
+    return MyDict()
+
+
+def _unknown(a: Unknown) -> int:
+    return 0
+
+
+def _keyword_only(*, a: int) -> int:
+    return a
+
+
+def _no_return(a: int):  # type: ignore[no-untyped-def]
+    return a
+
+
+def _forward(a: NotDefinedAnywhere) -> int:  # type: ignore[name-defined]  # noqa: F821
+    return 0
+
+
+def _many(a: int | str | bool, b: int | str | bool, c: int | str | bool, d: int | str) -> int:
+    return 0
+
+
+def test_signatures_of_unusual_hints() -> None:
+    assert method_signature(_annotated) == [["string", "int"], ["int", "int"]]
+    assert method_signature(_old_union) == [
+        ["double", "int", "boolean"],
+        ["double", "int", "nil"],
+        ["double", "string", "boolean"],
+        ["double", "string", "nil"],
+    ]
+    assert method_signature(_abstract) == [["struct", "struct", "array"]]
+    for function in (_unknown, _keyword_only, _no_return, _forward, len):
+        assert method_signature(function) == "signatures not supported", function
+    assert len(method_signature(_many)) == 32  # capped
