@@ -138,3 +138,15 @@ def test_the_client_is_loaded_on_first_use() -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         aioxmlrpc.no_such_name  # noqa: B018
+
+
+def test_the_server_loads_no_part_of_the_client() -> None:
+    code = (
+        "import sys, aioxmlrpc.server;"
+        "client = ('aioxmlrpc._proxy', 'aioxmlrpc._transport', 'aioxmlrpc._multicall');"
+        "print(sorted(m for m in client if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
