@@ -259,12 +259,14 @@ async def test_serve_awaited_with_a_socket_and_closed_by_serve_forever_cancelled
 
 
 def test_the_ipv6_url_is_bracketed() -> None:
-    async def main() -> str:
+    async def main() -> str | None:
         try:
             async with serve(dispatcher(), "::1", 0) as server:
                 return server.url
         except OSError:
-            return "http://[::1]:0/RPC2"  # no IPv6 loopback here
+            return None
 
     url = asyncio.run(main())
+    if url is None:
+        pytest.skip("no IPv6 loopback on this machine")
     assert url.startswith("http://[::1]:")
