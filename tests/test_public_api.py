@@ -14,6 +14,7 @@ import pytest
 
 import aioxmlrpc
 import aioxmlrpc.codec
+import aioxmlrpc.testing
 
 PACKAGE = pathlib.Path(aioxmlrpc.__file__).parent
 
@@ -26,7 +27,7 @@ def _isort_key(name: str) -> tuple[int, str]:
 
 
 def test_all_is_sorted_and_complete() -> None:
-    for module in (aioxmlrpc, aioxmlrpc.codec):
+    for module in (aioxmlrpc, aioxmlrpc.codec, aioxmlrpc.testing):
         assert list(module.__all__) == sorted(module.__all__, key=_isort_key)
         public = {
             name
@@ -41,7 +42,7 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_every_public_name_has_a_docstring() -> None:
-    for module in (aioxmlrpc, aioxmlrpc.codec):
+    for module in (aioxmlrpc, aioxmlrpc.codec, aioxmlrpc.testing):
         assert module.__doc__
         for name in module.__all__:
             value = getattr(module, name)
