@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ._http import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
     from ._multicall import MultiCall, MultiCallIterator
     from ._proxy import AsyncServerProxy
+    from ._retry import CircuitBreaker, CircuitOpenError, RetryPolicy
 
 # The client's names, and the modules they come from: imported when first asked for.
 _LAZY = {
@@ -49,6 +50,9 @@ _LAZY = {
     "AsyncServerProxy": "._proxy",
     "MultiCall": "._multicall",
     "MultiCallIterator": "._multicall",
+    "CircuitBreaker": "._retry",
+    "CircuitOpenError": "._retry",
+    "RetryPolicy": "._retry",
 }
 
 
@@ -72,6 +76,8 @@ __all__ = [
     "MININT",
     "AsyncServerProxy",
     "Binary",
+    "CircuitBreaker",
+    "CircuitOpenError",
     "ConnectError",
     "ConnectionRefused",
     "DTDForbidden",
@@ -90,6 +96,7 @@ __all__ = [
     "ResponseError",
     "ResponseTooDeep",
     "ResponseTooLarge",
+    "RetryPolicy",
     "Transport",
     "TransportError",
     "TransportTimeout",

@@ -233,7 +233,7 @@ class MultiCall:
         concurrency: int,
     ) -> list[Any]:
         try:
-            results = await send_encoded(self.__proxy, body)
+            results = await send_encoded(self.__proxy, body, len(calls))
         except Fault as fault:
             if fallback and _lacks_multicall(fault):
                 return await self.__one_by_one(calls, concurrency)

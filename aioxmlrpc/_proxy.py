@@ -8,17 +8,23 @@ remote method name is ever shadowed. The only public attributes are the coroutin
 
 from __future__ import annotations
 
+import asyncio
 import ssl
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+import time
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, cast
 
 import aiohttp
 
+from ._exceptions import Fault, TransportTimeout
 from ._http import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport, parse_uri
+from ._http._dump import Secrets
+from ._retry import RetryPolicy, deadline_error
 from .codec import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RESPONSE_BYTES, Limits, ResponseParser
 from .codec import encode_multicall as _encode_multicall
 from .codec import encode_request as _encode_request
+from .hooks import CallInfo, Hook, emit
 
 __all__ = ["AsyncServerProxy", "encode_multicall", "send_encoded"]
 
@@ -119,10 +125,18 @@ class AsyncServerProxy:
         allow_i8: bool = False,
         gzip_threshold: int | None = None,
         secrets: Iterable[str] = (),
+        hooks: Sequence[Hook] = (),
+        retry: RetryPolicy | None = None,
     ) -> None:
         """Check the URI and options; nothing is connected until the first call."""
         self.__url, self.__display = parse_uri(uri)
         secrets = tuple(secrets)
+        self.__hooks = tuple(hooks)
+        self.__retry = retry
+        self.__secrets = secrets
+        self.__hide: Callable[[str], str] | None = None
+        total = timeout.total if isinstance(timeout, aiohttp.ClientTimeout) else timeout
+        self.__deadline = retry.deadline if retry is not None and retry.deadline else total
         if transport is None:
             transport = HTTPTransport(
                 headers=headers,
@@ -166,8 +180,66 @@ class AsyncServerProxy:
             allow_none=self.__allow_none,
             allow_i8=self.__allow_i8,
         )
+        if self.__hooks or self.__retry is not None:
+            return await self.__observed(method_name, params, body, None)
         parser = self.__parser()
         return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
+
+    async def __observed(
+        self, method: str, params: tuple[Any, ...], body: bytes, items: int | None
+    ) -> Any:
+        """Send ``body`` with the hooks told and the retry policy applied."""
+        hooks, policy = self.__hooks, self.__retry
+        if self.__hide is None and (self.__secrets or "@" in self.__url):
+            self.__hide = Secrets.of_url(self.__url, self.__secrets).hide_text
+        call = CallInfo(method, self.__display, params, len(body), items=items, hide=self.__hide)
+        breaker = policy.breaker if policy is not None else None
+        total = self.__deadline if policy is not None else None
+        end = None if total is None else call.started + total
+        try:
+            while True:
+                if breaker is not None:
+                    breaker.before(method, self.__display)
+                emit(hooks, "on_request", call)
+                parser = self.__parser()
+                sending = self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
+                try:
+                    if end is None:
+                        result = await sending
+                    else:
+                        result = await _within(sending, end, self.__display, total or 0.0)
+                except Fault as fault:
+                    call.response_size = parser.bytes_received
+                    if breaker is not None:
+                        breaker.succeeded()  # an answer: the server is up
+                    delay = policy.delay(fault, method, call.attempt) if policy else None
+                    if delay is None:
+                        emit(hooks, "on_fault", call, fault)
+                        raise
+                    error: BaseException = fault
+                except Exception as exc:
+                    call.response_size = parser.bytes_received or None
+                    if breaker is not None:
+                        breaker.failed()
+                    delay = policy.delay(exc, method, call.attempt) if policy else None
+                    if delay is None or (end is not None and time.monotonic() + delay > end):
+                        emit(hooks, "on_error", call, exc)
+                        raise
+                    error = exc
+                else:
+                    call.response_size = parser.bytes_received
+                    if breaker is not None:
+                        breaker.succeeded()
+                    emit(hooks, "on_response", call, result)
+                    return result
+                emit(hooks, "on_retry", call, error, delay)
+                await asyncio.sleep(delay)
+                call.attempt += 1
+        except asyncio.CancelledError as exc:
+            emit(hooks, "on_error", call, exc)
+            raise
+        finally:
+            call.finished = time.monotonic()
 
     def __encode_multicall(self, calls: list[tuple[str, tuple[Any, ...]]]) -> bytes:
         return _encode_multicall(
@@ -177,7 +249,9 @@ class AsyncServerProxy:
             allow_i8=self.__allow_i8,
         )
 
-    async def __send(self, body: bytes) -> Any:
+    async def __send(self, body: bytes, items: int | None = None) -> Any:
+        if self.__hooks or self.__retry is not None:
+            return await self.__observed("system.multicall", (), body, items)
         parser = self.__parser()
         return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
 
@@ -239,6 +313,23 @@ def encode_multicall(proxy: AsyncServerProxy, calls: list[tuple[str, tuple[Any, 
     return cast(bytes, proxy._AsyncServerProxy__encode_multicall(calls))
 
 
-async def send_encoded(proxy: AsyncServerProxy, body: bytes) -> Any:
-    """Send a request ``body`` made by :func:`encode_multicall`; return the parsed reply."""
-    return await proxy._AsyncServerProxy__send(body)
+async def send_encoded(proxy: AsyncServerProxy, body: bytes, items: int | None = None) -> Any:
+    """Send a request ``body`` made by :func:`encode_multicall`; return the parsed reply.
+
+    ``items`` (the number of calls in it) is for the hooks.
+    """
+    return await proxy._AsyncServerProxy__send(body, items)
+
+
+async def _within(sending: Coroutine[Any, Any, Any], end: float, where: str, total: float) -> Any:
+    """Await ``sending`` until ``end`` (monotonic), then cancel it: the retry deadline."""
+    remaining = end - time.monotonic()
+    if remaining <= 0:
+        sending.close()
+        raise deadline_error(where, total)
+    try:
+        return await asyncio.wait_for(sending, remaining)
+    except asyncio.TimeoutError as exc:
+        if isinstance(exc, TransportTimeout):  # the transport's own, not the deadline
+            raise
+        raise deadline_error(where, total) from None

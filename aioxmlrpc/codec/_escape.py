@@ -27,6 +27,7 @@ __all__ = [
     "escape_items",
     "escaped",
     "has_bad_char",
+    "is_suspect",
     "needs_escaping",
 ]
 
@@ -124,6 +125,14 @@ def escape(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r", "&#13;")
     return text
+
+
+def is_suspect(text: str) -> bool:
+    """Whether ``text`` holds a character to escape, or one XML 1.0 forbids."""
+    if text.isascii():
+        raw = text.encode("ascii")
+        return raw.translate(SUSPECT_TABLE) != raw
+    return needs_escaping(text) or has_bad_char(text)
 
 
 def needs_escaping(text: str) -> bool:

@@ -30,6 +30,7 @@ from ._escape import (
     escape_items,
     escaped,
     has_bad_char,
+    is_suspect,
     needs_escaping,
 )
 
@@ -171,6 +172,7 @@ class Writer:
         "append",
         "careful",
         "escaped",
+        "looked",
         "open_ids",
         "out",
         "probe",
@@ -184,6 +186,7 @@ class Writer:
         # Made on first use: most documents need neither.
         self.escaped: list[str] | None = None
         self.open_ids: set[int] = set()  # ids of the containers open past _UNTRACKED_DEPTH
+        self.looked = 0  # strings before this index were found clean by look()
         self.allow_none = self.allow_i8 = self.careful = False
         self.probe = 0
 
@@ -193,19 +196,23 @@ class Writer:
         Raises:
             _Escaping: One does: the caller starts again, carefully.
         """
+        strings = self.strings
         try:
-            joined = "".join(self.strings)
+            # Only the strings written since the last look: each is looked at once.
+            joined = "".join(strings[self.looked :])
         except TypeError:  # a key that is not a string: text() says so, at the end
             self.probe = 0
             return
-        if needs_escaping(joined):
-            raise _Escaping
-        self.probe = 4 * len(self.strings)
+        if is_suspect(joined):
+            raise _Escaping  # to escape (or forbidden, which the careful pass names)
+        self.looked = len(strings)
+        self.probe = 4 * len(strings)
 
     def reset(self) -> None:
         """Forget the document written, keeping the lists for the next one."""
         self.out.clear()
         self.strings.clear()
+        self.looked = 0
         self.escaped = None
         if self.open_ids:
             self.open_ids.clear()
@@ -228,7 +235,9 @@ class Writer:
         try:
             # One check over all the strings joined: far cheaper than one per string, and
             # than one over the whole document (its markup is known to be clean).
-            joined = "".join(self.strings)
+            # (Those before ``looked`` were found clean already.)
+            looked = self.looked
+            joined = "".join(self.strings[looked:] if looked else self.strings)
         except TypeError:
             raise TypeError("dictionary key must be string") from None
         if joined.isascii():

@@ -155,3 +155,16 @@ def test_long_string_arrays_escaped_at_once_refuse_forbidden_characters(
     values[7] += bad
     with pytest.raises(ValueError, match=f"at index {len(values[7]) - 1} of the string"):
         dumps((values,))
+
+
+@pytest.mark.parametrize("late", ["a & b", "x\r", "\x01", chr(0xD800)])
+def test_strings_after_the_last_look_are_checked_too(late: str) -> None:
+    # The optimistic pass looks at the strings written so far at 64, 256, 1024... and
+    # the final check covers only those after the last look: a late string counts.
+    value = [{"k": f"v{i}", "n": i} for i in range(700)] + [{"k": late}]
+    if late in ("\x01", chr(0xD800)):
+        with pytest.raises(ValueError, match="cannot carry this character"):
+            dumps((value,))
+    else:
+        assert codec.loads(dumps((value,)))[0][0] == value
+        assert dumps((value,)) == xmlrpc.client.dumps((value,)).replace("\r", "&#13;")
