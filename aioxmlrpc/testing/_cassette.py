@@ -4,7 +4,7 @@ The rules (the file format is in ``docs/guide/testing.md`` and in :mod:`._values
 
 - Recording wraps a real transport: each request body is parsed with the codec's
   ``parse_request``, sent, and its parsed outcome kept: the result, the
-  [Fault][aioxmlrpc.Fault], or a [ProtocolError][aioxmlrpc.ProtocolError] (an HTTP status
+  `Fault`, or a `ProtocolError` (an HTTP status
   other than 200), with the call's duration. A call that fails otherwise (refused,
   timed out) is not kept. Interactions are kept in the order the requests were *sent*,
   so concurrent calls replay in the order the code makes them.

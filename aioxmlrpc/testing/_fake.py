@@ -6,7 +6,7 @@ The rules:
   take them in order, and the last one answers every call after it (pytest-httpx's
   rule). ``script(method)`` with no replies removes the script.
 - A method without a script is answered by :attr:`FakeServer.dispatcher`, an
-  [XMLRPCDispatcher][aioxmlrpc.server.XMLRPCDispatcher] with the introspection functions
+  `aioxmlrpc.server.XMLRPCDispatcher` with the introspection functions
   and ``system.multicall``: register real functions there. Neither: fault -32601.
 - Scripted methods answer inside ``system.multicall`` too, with their result or fault
   (after their delay); the HTTP-level parts of a reply (a status, a raw body, drips,
@@ -226,7 +226,7 @@ class FakeServer:
         """Answer ``method`` with ``replies``, in order; the last one answers the rest.
 
         Each reply is a [Reply][aioxmlrpc.testing.Reply], a
-        [Fault][aioxmlrpc.Fault] (sent as a fault) or any other value (sent as the
+        `Fault` (sent as a fault) or any other value (sent as the
         result). No replies: remove the script (the dispatcher answers again).
         """
         queue = [_as_reply(item) for item in replies]
