@@ -23,13 +23,15 @@ The rules (the file format is in ``docs/guide/testing.md`` and in :mod:`._values
   [NoMatchingInteraction][aioxmlrpc.testing.NoMatchingInteraction].
 - A replayed outcome goes through the codec as the server's reply would: a response
   body is written from it and fed to the proxy's own parser, so ``use_datetime``,
-  ``use_builtin_types`` and the size limits apply.
+  ``use_builtin_types`` and the size limits apply. (A value our writer cannot write, a
+  ``Decimal`` or an integer beyond 64 bits, is returned as recorded.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import enum
 import inspect
 import json
@@ -47,7 +49,7 @@ from .._exceptions import Fault, ProtocolError
 from .._http import HTTPTransport, Transport
 from .._proxy import AsyncServerProxy
 from .._redact import redact_headers, redact_url
-from .._types import Value
+from .._types import DateTime, Value
 from .._version import __version__
 from ..codec import Limits, ResponseParser, encode_fault, encode_response, parse_request
 from ._errors import CassetteFormatError, CassetteNotFound, NoMatchingInteraction
@@ -514,6 +516,32 @@ class Cassette:
 _HTTP_OPTIONS = frozenset(inspect.signature(HTTPTransport).parameters)
 
 
+def _reply_body(interaction: Interaction) -> bytes | None:
+    """The response body a server would have sent; ``None`` if our writer cannot write it.
+
+    The writer refuses a ``Decimal`` and integers beyond 64 bits (which a parser accepts
+    from a server), and writes an aware ``datetime`` without its offset (as the standard
+    library does): that one is written as the ``DateTime`` text it was parsed from.
+    """
+    try:
+        if interaction.fault is not None:
+            return encode_fault(interaction.fault)
+        return encode_response(_as_sent(interaction.result), allow_none=True, allow_i8=True)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _as_sent(value: Value) -> Value:
+    if isinstance(value, datetime.datetime) and value.utcoffset() is not None:
+        offset = value.strftime("%z")
+        return DateTime(f"{value:%Y%m%dT%H:%M:%S}{offset[:3]}:{offset[3:5]}")
+    if isinstance(value, list):
+        return [_as_sent(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_sent(item) for key, item in value.items()}
+    return value
+
+
 class CassetteTransport:
     """The [Transport][aioxmlrpc.Transport] of a [Cassette][aioxmlrpc.testing.Cassette].
 
@@ -554,10 +582,11 @@ class CassetteTransport:
         if interaction.error is not None:
             error = interaction.error
             raise ProtocolError(redact_url(url), error.errcode, error.errmsg, error.headers)
-        if interaction.fault is not None:
-            reply = encode_fault(interaction.fault)
-        else:
-            reply = encode_response(interaction.result, allow_none=True, allow_i8=True)
+        reply = _reply_body(interaction)
+        if reply is None:  # a value our writer cannot write: as it was recorded
+            if interaction.fault is not None:
+                raise Fault(interaction.fault.faultCode, interaction.fault.faultString)
+            return interaction.result
         return parser.close(reply)
 
     async def _record(

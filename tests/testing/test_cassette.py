@@ -384,3 +384,28 @@ def test_unplayed_interactions_are_named(tmp_path: Path) -> None:
     ):
         cassette.assert_all_played()
     assert "replaying 2 interactions" in repr(cassette)
+
+
+async def test_values_the_writer_cannot_write_replay_as_recorded(tmp_path: Path) -> None:
+    plus_two = datetime.timezone(datetime.timedelta(hours=2))
+    aware = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=plus_two)
+    path = _cassette_file(
+        tmp_path / "c.json",
+        Interaction("aware", result={"at": aware}),
+        Interaction("big", result=[2**70, Decimal("1.50")]),
+        Interaction("odd_fault", fault=Fault("not an int", "text")),  # type: ignore[arg-type]
+    )
+    cassette = Cassette(path, mode="replay")
+    async with cassette.proxy("http://h/RPC2", use_datetime=True) as proxy:
+        replayed = await proxy.aware()
+        assert replayed == {"at": aware}
+        assert replayed["at"].utcoffset() == datetime.timedelta(hours=2)
+        assert await proxy.big() == [2**70, Decimal("1.50")]
+        with pytest.raises(Fault) as info:
+            await proxy.odd_fault()
+        assert f"{info.value.faultCode}:{info.value.faultString}" == "not an int:text"
+    plain = Cassette(path, mode="replay", ordered=False)
+    async with plain.proxy("http://h/RPC2") as proxy:
+        value = await proxy.aware()
+    assert isinstance(value["at"], DateTime)
+    assert value["at"].value == "20240102T03:04:05+02:00"
