@@ -409,3 +409,27 @@ async def test_values_the_writer_cannot_write_replay_as_recorded(tmp_path: Path)
         value = await proxy.aware()
     assert isinstance(value["at"], DateTime)
     assert value["at"].value == "20240102T03:04:05+02:00"
+
+
+async def test_each_retry_attempt_is_an_interaction_and_replays(tmp_path: Path) -> None:
+    from aioxmlrpc import RetryPolicy
+
+    policy = RetryPolicy(idempotent=["status"], attempts=3, backoff=0.01)
+    path = tmp_path / "retry.json"
+    async with FakeServer() as server:
+        server.script("status", Reply(status=503, headers={"Retry-After": "0"}), "up")
+        url = server.url
+        with Cassette(path, mode="record") as cassette:
+            async with AsyncServerProxy(url, retry=policy) as proxy:
+                assert await proxy.status() == "up"
+        assert len(server.calls) == 2
+    assert [
+        item.error.errcode if item.error else item.result for item in cassette.interactions
+    ] == [
+        503,
+        "up",
+    ]
+    with Cassette(path, mode="replay") as replay:
+        async with AsyncServerProxy(url, retry=policy) as proxy:
+            assert await proxy.status() == "up"
+    replay.assert_all_played()
