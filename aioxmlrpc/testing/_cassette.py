@@ -263,7 +263,8 @@ class Cassette:
 
     Inside ``with``, every [AsyncServerProxy][aioxmlrpc.AsyncServerProxy] created without
     ``transport=`` goes through the cassette (see :meth:`patch`); give others
-    :meth:`transport`. Leaving the block writes the file when recording.
+    :meth:`transport`. Leaving the block writes the file when recording, unless an
+    exception ended it.
 
     Args:
         path: The cassette file (JSON).
@@ -425,7 +426,8 @@ class Cassette:
         traceback: TracebackType | None,
     ) -> None:
         self._patch.__exit__(exc_type, exc, traceback)
-        self.save()
+        if exc_type is None:  # a session that failed is not worth replaying
+            self.save()
 
     def __repr__(self) -> str:
         what = "recording" if self.recording else f"replaying {len(self._recorded)} interactions"

@@ -21,6 +21,7 @@ The rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import math
 import threading
@@ -404,7 +405,7 @@ class FakeServer:
         self._thread = self._thread_loop = None
         if thread is None or loop is None:
             return
-        if not loop.is_closed():
+        with contextlib.suppress(RuntimeError):  # the loop closed itself after a failed start
             loop.call_soon_threadsafe(loop.stop)
         thread.join(self._shutdown_timeout + self._start_timeout)
         if thread.is_alive():

@@ -433,3 +433,22 @@ async def test_each_retry_attempt_is_an_interaction_and_replays(tmp_path: Path) 
         async with AsyncServerProxy(url, retry=policy) as proxy:
             assert await proxy.status() == "up"
     replay.assert_all_played()
+
+
+async def test_a_session_that_raised_writes_no_cassette(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    transport = MemoryTransport({"a": lambda: 1})
+    cassette = Cassette(path, mode="record")
+
+    async def failing_session() -> None:
+        with cassette:
+            async with AsyncServerProxy(
+                "http://h/RPC2", transport=cassette.transport(transport)
+            ) as p:
+                assert await p.a() == 1
+            raise RuntimeError("the test failed")
+
+    with pytest.raises(RuntimeError, match="the test failed"):
+        await failing_session()
+    assert len(cassette.interactions) == 1
+    assert not path.exists()
