@@ -217,6 +217,7 @@ class FakeServer:
         self._lock = threading.Lock()  # scripts and calls are shared with a server thread
         self._scripts: dict[str, list[Reply]] = {}
         self._calls: list[Call] = []
+        self._headers: list[dict[str, str]] = []
         self._server: XMLRPCServer | None = None
         self._thread: threading.Thread | None = None
         self._thread_loop: asyncio.AbstractEventLoop | None = None
@@ -254,10 +255,21 @@ class FakeServer:
         with self._lock:
             return list(self._calls)
 
+    @property
+    def headers(self) -> list[dict[str, str]]:
+        """The HTTP headers of each request in :attr:`calls`, in the same order (a copy).
+
+        To check what the client sent: ``server.headers[0]["Authorization"]``. Names
+        are as the client wrote them; a repeated header keeps its last value.
+        """
+        with self._lock:
+            return [dict(item) for item in self._headers]
+
     def clear_calls(self) -> None:
-        """Forget the requests received so far."""
+        """Forget the requests received so far (their headers too)."""
         with self._lock:
             self._calls.clear()
+            self._headers.clear()
 
     # -- serving -------------------------------------------------------------------------
 
@@ -274,6 +286,7 @@ class FakeServer:
             return _xml(dispatcher.fault_response(parse_error_fault(exc)))
         with self._lock:
             self._calls.append(Call(method, params))
+            self._headers.append(dict(request.headers))
         reply = self._next_reply(method)
         if reply is None:
             return _xml(await dispatcher.call(method, params))

@@ -45,8 +45,15 @@ async def test_the_call_log_holds_parsed_params() -> None:
             ("supervisor.startProcess", ("web", False)),
             ("supervisor.startProcess", ("db", True)),
         ]
+        assert server.headers[0]["Content-Type"] == "text/xml"
+        assert server.headers[0]["User-Agent"].startswith("aioxmlrpc/")
+        async with AsyncServerProxy(server.url.replace("//", "//al:pw@")) as proxy:
+            assert await proxy.supervisor.startProcess("x", True) is True
+        assert server.headers[-1]["Authorization"] == "Basic YWw6cHc="
+        assert len(server.headers) == len(server.calls) == 3
         server.clear_calls()
         assert server.calls == []
+        assert server.headers == []
         assert "0 calls" in repr(server)
 
 
