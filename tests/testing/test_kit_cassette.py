@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from aioxmlrpc import (
     AsyncServerProxy,
@@ -44,6 +44,7 @@ TOKEN = "token:s3cret-Value"  # noqa: S105 - a test secret
 # -- the value encoding -------------------------------------------------------------------
 
 
+@settings(max_examples=40)
 @given(values())
 def test_every_value_round_trips_through_json_with_its_type(value: Any) -> None:
     data = json.loads(json.dumps(to_json(value), allow_nan=False))
