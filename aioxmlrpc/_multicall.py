@@ -212,7 +212,7 @@ class MultiCall:
         if len(chunks) == 1:
             results = await self.__request(chunks[0], bodies[0], fallback, max_concurrency)
         elif chunks:
-            gate = asyncio.Semaphore(max_concurrency)
+            gate = _Gate(max_concurrency)
 
             async def run(chunk: list[tuple[str, tuple[Any, ...]]], body: bytes) -> list[Any]:
                 async with gate:
@@ -250,7 +250,7 @@ class MultiCall:
         self, calls: list[tuple[str, tuple[Any, ...]]], concurrency: int
     ) -> list[Any]:
         # The same shapes system.multicall returns: [value] or a fault struct.
-        gate = asyncio.Semaphore(concurrency)
+        gate = _Gate(concurrency)
         proxy = self.__proxy
         bare = self.__bare
 
@@ -263,6 +263,29 @@ class MultiCall:
                 return value if bare else [value]
 
         return await _all_or_none([run(name, args) for name, args in calls])
+
+
+class _Gate:
+    """A semaphore that shuts once a holder fails: no waiter starts after a failure.
+
+    The failing holder shuts it before it gives its place back, so a waiter woken by that
+    release sees it shut at once (cancelling it from outside could come too late).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._semaphore = asyncio.Semaphore(size)
+        self._shut = False
+
+    async def __aenter__(self) -> None:
+        await self._semaphore.acquire()
+        if self._shut:
+            self._semaphore.release()
+            raise asyncio.CancelledError  # the batch failed: never sent
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is not None:
+            self._shut = True
+        self._semaphore.release()
 
 
 async def _all_or_none(awaitables: list[Awaitable[_T]]) -> list[_T]:

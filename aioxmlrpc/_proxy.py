@@ -24,7 +24,7 @@ from ._retry import RetryPolicy, deadline_error
 from .codec import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RESPONSE_BYTES, Limits, ResponseParser
 from .codec import encode_multicall as _encode_multicall
 from .codec import encode_request as _encode_request
-from .hooks import CallInfo, Hook, emit
+from .hooks import INSTALLED, REQUEST_HEADERS, CallInfo, Hook, emit
 
 __all__ = ["AsyncServerProxy", "encode_multicall", "send_encoded"]
 
@@ -180,7 +180,7 @@ class AsyncServerProxy:
             allow_none=self.__allow_none,
             allow_i8=self.__allow_i8,
         )
-        if self.__hooks or self.__retry is not None:
+        if self.__hooks or INSTALLED or self.__retry is not None:
             return await self.__observed(method_name, params, body, None)
         parser = self.__parser()
         return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
@@ -189,7 +189,7 @@ class AsyncServerProxy:
         self, method: str, params: tuple[Any, ...], body: bytes, items: int | None
     ) -> Any:
         """Send ``body`` with the hooks told and the retry policy applied."""
-        hooks, policy = self.__hooks, self.__retry
+        hooks, policy = self.__hooks + tuple(INSTALLED), self.__retry
         if self.__hide is None and (self.__secrets or "@" in self.__url):
             self.__hide = Secrets.of_url(self.__url, self.__secrets).hide_text
         call = CallInfo(method, self.__display, params, len(body), items=items, hide=self.__hide)
@@ -203,6 +203,7 @@ class AsyncServerProxy:
                 emit(hooks, "on_request", call)
                 parser = self.__parser()
                 sending = self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
+                token = REQUEST_HEADERS.set(call.headers) if call.headers else None
                 try:
                     if end is None:
                         result = await sending
@@ -232,6 +233,9 @@ class AsyncServerProxy:
                         breaker.succeeded()
                     emit(hooks, "on_response", call, result)
                     return result
+                finally:
+                    if token is not None:
+                        REQUEST_HEADERS.reset(token)
                 emit(hooks, "on_retry", call, error, delay)
                 await asyncio.sleep(delay)
                 call.attempt += 1
@@ -250,7 +254,7 @@ class AsyncServerProxy:
         )
 
     async def __send(self, body: bytes, items: int | None = None) -> Any:
-        if self.__hooks or self.__retry is not None:
+        if self.__hooks or INSTALLED or self.__retry is not None:
             return await self.__observed("system.multicall", (), body, items)
         parser = self.__parser()
         return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)

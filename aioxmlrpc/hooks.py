@@ -25,14 +25,36 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from ._exceptions import Fault
 
-__all__ = ["CallInfo", "Hook"]
+__all__ = ["INSTALLED", "CallInfo", "Hook", "install", "uninstall"]
 
 logger = logging.getLogger("aioxmlrpc.hooks")
+
+#: Hooks that see the calls of every proxy, after each proxy's own (see :func:`install`).
+INSTALLED: list[Hook] = []
+
+#: Headers the HTTP transport adds to the request being sent: the proxy sets them from
+#: :attr:`CallInfo.headers` around each attempt.
+REQUEST_HEADERS: ContextVar[Mapping[str, str] | None] = ContextVar(
+    "aioxmlrpc_request_headers", default=None
+)
+
+
+def install(hook: Hook) -> None:
+    """Make ``hook`` see the calls of every proxy, existing and future."""
+    if hook not in INSTALLED:
+        INSTALLED.append(hook)
+
+
+def uninstall(hook: Hook) -> None:
+    """Undo :func:`install`; a hook not installed is ignored."""
+    if hook in INSTALLED:
+        INSTALLED.remove(hook)
 
 
 class CallInfo:
@@ -51,6 +73,8 @@ class CallInfo:
         attempt: 1 for the first attempt, 2 for the first retry, and so on.
         started: ``time.monotonic()`` when the call began.
         finished: ``time.monotonic()`` when it ended, or None.
+        headers: Headers to add to the HTTP request; ``on_request`` may set them (a
+            ``traceparent``). Other transports ignore them.
         state: A dict for the hooks' own use.
     """
 
@@ -59,6 +83,7 @@ class CallInfo:
         "_params",
         "attempt",
         "finished",
+        "headers",
         "items",
         "method",
         "request_size",
@@ -88,6 +113,7 @@ class CallInfo:
         self.started = time.monotonic()
         self.finished: float | None = None
         self.state: dict[Any, Any] = {}
+        self.headers: dict[str, str] = {}
         self._params = params
         self._hide = hide
 

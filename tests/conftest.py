@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, settings
 
 from aioxmlrpc._demo import ExampleServer
 
-from servers import Methods, make_app
+from servers import Methods, StdlibExampleServer, make_app
 
 settings.register_profile(
     "ci",
@@ -87,8 +87,15 @@ def _no_foreign_lookups() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def example_server() -> Iterator[ExampleServer]:
-    """The tour's example server (the stdlib's SimpleXMLRPCServer), in a thread."""
+    """The tour's example server (ours, on aioxmlrpc.server), in a thread."""
     with ExampleServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stdlib_example_server() -> Iterator[StdlibExampleServer]:
+    """The seed's own server, the standard library's SimpleXMLRPCServer: the oracle."""
+    with StdlibExampleServer() as server:
         yield server
 
 

@@ -14,6 +14,7 @@ import pytest
 
 import aioxmlrpc
 import aioxmlrpc.codec
+import aioxmlrpc.server
 import aioxmlrpc.testing
 
 PACKAGE = pathlib.Path(aioxmlrpc.__file__).parent
@@ -27,7 +28,7 @@ def _isort_key(name: str) -> tuple[int, str]:
 
 
 def test_all_is_sorted_and_complete() -> None:
-    for module in (aioxmlrpc, aioxmlrpc.codec, aioxmlrpc.testing):
+    for module in (aioxmlrpc, aioxmlrpc.codec, aioxmlrpc.server, aioxmlrpc.testing):
         assert list(module.__all__) == sorted(module.__all__, key=_isort_key)
         public = {
             name
@@ -42,7 +43,7 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_every_public_name_has_a_docstring() -> None:
-    for module in (aioxmlrpc, aioxmlrpc.codec, aioxmlrpc.testing):
+    for module in (aioxmlrpc, aioxmlrpc.codec, aioxmlrpc.server, aioxmlrpc.testing):
         assert module.__doc__
         for name in module.__all__:
             value = getattr(module, name)
@@ -143,3 +144,15 @@ def test_the_client_is_loaded_on_first_use() -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         aioxmlrpc.no_such_name  # noqa: B018
+
+
+def test_the_server_loads_no_part_of_the_client() -> None:
+    code = (
+        "import sys, aioxmlrpc.server;"
+        "client = ('aioxmlrpc._proxy', 'aioxmlrpc._transport', 'aioxmlrpc._multicall');"
+        "print(sorted(m for m in client if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr

@@ -70,7 +70,7 @@ class Inflater:
                     pending = inflate.unconsumed_tail
                     drain = len(piece) == _INFLATE_STEP
         except zlib.error as exc:
-            raise InvalidResponse(f"body is not valid {self._encoding}: {exc}") from None
+            raise InvalidResponse(f"body is not valid {self._encoding}: {exc}") from exc
 
     def _next_member(self, data: bytes) -> bool:
         """Between members: start the next one if ``data`` begins one (its bytes in _rest)."""

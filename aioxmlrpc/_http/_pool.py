@@ -22,7 +22,7 @@ any reply over 1 MiB) is read as RFC 9112 section 6.3 says: the chunked coding w
 parser refuses such a head; every other head reaches it unchanged.
 
 aiohttp's private parts used here (``ResponseHandler``, the connector's ``_factory``,
-the protocol's ``set_response_params`` and ``data_received``) are pinned by
+the protocol's ``data_received``, ``_buffer`` and ``_tail``) are pinned by
 ``tests/client/test_wire.py`` under the lowest and the newest aiohttp CI installs.
 """
 
@@ -53,7 +53,6 @@ __all__ = [
     "Handler",
     "TCPConnector",
     "UnixConnector",
-    "idle_with_input",
 ]
 
 
@@ -170,34 +169,40 @@ class Handler(ResponseHandler):
 
     Only the head of each reply is looked at, once, and only for the two names; the
     connection that sent such a head is closed after the reply (RFC 9112, 6.1 and 6.3).
+    The connector arms the look (:meth:`expect_reply`) each time it hands the
+    connection to a call.
     """
 
-    _head: bytes | None = None  # the start of a reply head, while it is incomplete
-    _framing_fault = False
+    _head: bytes | None = b""  # the start of a reply head, while it is incomplete
+    _poller: Any = None  # select.poll on this connection's socket, made on first reuse
 
-    def set_response_params(self, **params: Any) -> None:
-        """Expect a new reply head (aiohttp calls this before reading each reply)."""
+    def expect_reply(self) -> None:
+        """Look at the head of the next reply."""
         self._head = b""
-        super().set_response_params(**params)
 
     def data_received(self, data: bytes) -> None:
         """Pass bytes on to aiohttp's parser, the head of a reply once it is whole."""
         head = self._head
-        if head is None:
-            super().data_received(data)
-            return
-        if head:
-            data = head + data
-        end = data.find(_HEAD_END)
-        if end < 0 and len(data) < _MAX_HEAD:
-            self._head = data
-            return
-        self._head = None
-        head_end = end + 2 if end >= 0 else len(data)
-        if _CHUNKED.search(data, 0, head_end) and _CONTENT_LENGTH.search(data, 0, head_end):
-            data = _CONTENT_LENGTH.sub(b"", data[:head_end]) + data[head_end:]
-            self._framing_fault = True
+        if head is not None:
+            if head:
+                data = head + data
+            end = data.find(_HEAD_END)
+            if end < 0 and len(data) < _MAX_HEAD:
+                self._head = data
+                return
+            self._head = None
+            end = end + 2 if end >= 0 else len(data)
+            # A cheap look first (one lowercase copy of the head), the patterns only then.
+            lowered = data[:end].lower()
+            if b"transfer-encoding" in lowered and b"content-length" in lowered:
+                data = self._reframe(data, end)
         super().data_received(data)
+
+    def _reframe(self, data: bytes, end: int) -> bytes:
+        if not (_CHUNKED.search(data, 0, end) and _CONTENT_LENGTH.search(data, 0, end)):
+            return data
+        self.force_close()  # a framing error: never reuse this connection
+        return _CONTENT_LENGTH.sub(b"", data[:end]) + data[end:]
 
     def connection_lost(self, exc: BaseException | None) -> None:
         """Hand aiohttp a head cut short first: it tells "no reply" from "part of one"."""
@@ -206,25 +211,27 @@ class Handler(ResponseHandler):
             super().data_received(head)
         super().connection_lost(exc)
 
-    @property
-    def should_close(self) -> bool:
-        """Also close a connection whose reply had both lengths."""
-        return self._framing_fault or bool(super().should_close)
+    def idle_with_input(self) -> bool:
+        """Whether this pooled connection has anything to read: stray bytes, or its end."""
+        if self._buffer or self._tail:  # read, but not asked for
+            return True
+        poller = self._poller
+        if poller is None:
+            transport = self.transport
+            sock = transport.get_extra_info("socket") if transport is not None else None
+            if sock is None or _POLL is None:  # pragma: no cover - no socket, or Windows
+                return False
+            poller = self._poller = _POLL()
+            try:
+                poller.register(sock.fileno(), select.POLLIN)
+            except (OSError, ValueError):
+                return True  # cannot tell: do not reuse it
+        # poll, not select: select refuses descriptors past 1023. Any event counts:
+        # data, the end of stream, an error.
+        return bool(poller.poll(0))
 
 
-def idle_with_input(protocol: ResponseHandler) -> bool:
-    """Whether a pooled connection has anything to read: stray bytes, or its end."""
-    if len(protocol) or protocol._tail:  # read, but not asked for
-        return True
-    transport = protocol.transport
-    sock = transport.get_extra_info("socket") if transport is not None else None
-    if sock is None:
-        return False
-    try:
-        readable, _, _ = select.select([sock.fileno()], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    return bool(readable)
+_POLL = getattr(select, "poll", None)
 
 
 # -- connectors that tell a call whether its connection is a pooled one ---------------
@@ -265,13 +272,14 @@ class _ReuseAware:
             if protocol is None:
                 return connection
             served = protocol in self._served
-            if served and idle_with_input(protocol):
+            if served and protocol.idle_with_input():  # type: ignore[attr-defined]
                 # Checked before anything is sent: stray bytes are never read as a reply.
                 protocol.force_close()
                 connection.close()
                 continue
             if not served:
                 self._served.add(protocol)
+            protocol.expect_reply()  # type: ignore[attr-defined]
             attempt = ATTEMPT.get()
             if attempt is not None:
                 attempt.reused = served

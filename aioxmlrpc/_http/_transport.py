@@ -18,9 +18,10 @@ What happens to a call, in order:
    failed call closes its connection instead of returning a half-read one to the pool.
    A pooled connection with anything to read is never reused (``_pool.py``).
 
-One attempt is one call of :meth:`HTTPTransport._attempt`; :meth:`HTTPTransport._send`
-makes the second one when the first may be retried. Every aiohttp exception is mapped to
-ours in ``_errors.py``, the one place that knows them, and raised ``from`` it.
+One attempt is one call of :meth:`HTTPTransport._attempt`; :meth:`HTTPTransport.request`
+makes a second one when the first may be retried (:meth:`HTTPTransport._may_retry`).
+Every aiohttp exception is mapped to ours in ``_errors.py``, the one place that knows
+them, and raised ``from`` it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import base64
 import gzip
 import io
 import logging
-import math
 import re
 import ssl
 from collections.abc import Iterable, Mapping
@@ -52,10 +52,12 @@ from .._redact import redact_url
 from .._types import Value
 from .._version import __version__
 from ..codec import ResponseParser
+from ..hooks import REQUEST_HEADERS
 from ._dump import Secrets, WireDump, logger
 from ._errors import Call, translate
 from ._inflate import Inflater
 from ._pool import ATTEMPT, Attempt, FairGate, GateClosed, TCPConnector, UnixConnector
+from ._timeouts import DEFAULT_CONNECT_TIMEOUT, client_timeout, queue_limit, with_total
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -68,9 +70,6 @@ __all__ = [
 
 #: Seconds a whole call may take, connecting, sending and reading included.
 DEFAULT_TIMEOUT = 30.0
-#: Seconds to establish a TCP connection, within the whole call's time (waiting for a
-#: free connection from the pool counts only against the whole call's time).
-DEFAULT_CONNECT_TIMEOUT = 10.0
 #: Connections kept open to the server at most (calls beyond wait for one).
 DEFAULT_POOL_SIZE = 100
 
@@ -210,10 +209,10 @@ class HTTPTransport:
         self._pool_size = pool_size
         self._gzip_threshold = gzip_threshold
         self._output = output
-        self._timeout = _client_timeout(timeout)
+        self._timeout = client_timeout(timeout)
         # Our session's calls queue for a connection in order (see _pool.py); a caller's
         # session has its own limits, unknown to us.
-        self._gate = FairGate(pool_size, _queue_limit(self._timeout)) if session is None else None
+        self._gate = FairGate(pool_size, queue_limit(self._timeout)) if session is None else None
         base: CIMultiDict[str] = CIMultiDict(
             {
                 "Content-Type": "text/xml",
@@ -316,11 +315,15 @@ class HTTPTransport:
                 "event loop it was first used in; use one proxy per event loop (each "
                 "asyncio.run()), or aclose() it before its loop ends"
             )
-        elif session.closed:
+        elif not self._owns_session and session.closed:  # ours closes only in aclose()
             raise TransportError(
                 f"call to {target.display} refused: the aiohttp session given as session= is closed"
             )
         headers = target.headers
+        extra = REQUEST_HEADERS.get()
+        if extra:  # added by a hook for this call (a traceparent, say)
+            headers = headers.copy()
+            headers.update(extra)
         if self._gzip_threshold is not None and len(body) > self._gzip_threshold:
             body = gzip.compress(body, compresslevel=6)
             headers = headers.copy()
@@ -335,16 +338,24 @@ class HTTPTransport:
         if queued:
             await self._queue(target)
         state = Attempt()
+        options = self._post_options
         try:
-            return await self._send(
-                session, target, headers, body, parser, dump, started, queued, state
-            )
+            if queued:
+                options = {**options, "timeout": self._remaining(started, target)}
+            try:
+                return await self._attempt(
+                    session, target, headers, body, parser, dump, options, state
+                )
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                if not self._may_retry(exc, state):
+                    raise
+                logger.debug("retrying %s on a new connection: %s", target.display, exc)
+            # The second attempt, on a new connection, within what is left of the time.
+            options = {**options, "timeout": self._remaining(started, target)}
+            state.reused = state.replied = False
+            return await self._attempt(session, target, headers, body, parser, dump, options, state)
         except _FOREIGN as exc:
             raise translate(exc, self._call(target, state)) from exc
-        except TransportError as exc:
-            if self._closed and "the proxy was closed" not in str(exc):
-                raise translate(exc, self._call(target, state)) from exc
-            raise
         finally:
             if gate is not None:
                 gate.leave()
@@ -360,33 +371,6 @@ class HTTPTransport:
             proxy=self._proxy_display,
             crowded=gate is not None and gate.busy > 1 and self._pool_size > 1,
         )
-
-    async def _send(
-        self,
-        session: aiohttp.ClientSession,
-        target: _Target,
-        headers: CIMultiDict[str],
-        body: bytes,
-        parser: ResponseParser,
-        dump: WireDump | None,
-        started: float,
-        queued: bool,
-        state: Attempt,
-    ) -> Value:
-        """Make the attempts: a second one only for a pooled connection that said nothing."""
-        options = self._post_options
-        if queued:
-            options = {**options, "timeout": self._remaining(started, target)}
-        try:
-            return await self._attempt(session, target, headers, body, parser, dump, options, state)
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            if not self._may_retry(exc, state):
-                raise
-            logger.debug("retrying %s on a new connection: %s", target.display, exc)
-        # One time budget for both tries.
-        options = {**options, "timeout": self._remaining(started, target)}
-        state.reused = state.replied = False
-        return await self._attempt(session, target, headers, body, parser, dump, options, state)
 
     async def _attempt(
         self,
@@ -434,7 +418,7 @@ class HTTPTransport:
             ) from None
         except (TimeoutError, asyncio.TimeoutError):
             raise TransportTimeout(
-                f"call to {target.display} timed out after {_queue_limit(self._timeout):g} s "
+                f"call to {target.display} timed out after {queue_limit(self._timeout):g} s "
                 f"waiting for one of the pool's {self._pool_size} connections (pool_size)"
             ) from None
 
@@ -448,7 +432,7 @@ class HTTPTransport:
                 f"call to {target.display} timed out after {total:g} s (timeout)"
             )
         # The caller's other settings (sock_read...) stay as given.
-        return _with(self._timeout, total=left)
+        return with_total(self._timeout, total=left)
 
     def _may_retry(self, exc: Exception, state: Attempt) -> bool:
         # Only a pooled connection that gave no reply at all: the request may never have
@@ -527,12 +511,6 @@ class HTTPTransport:
         return parser.close()
 
 
-def _queue_limit(timeout: aiohttp.ClientTimeout) -> float | None:
-    """How long a call may wait for a pooled connection: aiohttp counts it in both."""
-    limits = [t for t in (timeout.total, timeout.connect) if t is not None]
-    return min(limits) if limits else None
-
-
 def _refused_type(content_type: str) -> bool:
     # A server sends one or two Content-Type values: remember the verdict on each.
     refused = _REFUSED_TYPES.get(content_type)
@@ -544,40 +522,3 @@ def _refused_type(content_type: str) -> bool:
 
 
 _REFUSED_TYPES: dict[str, bool] = {}
-
-
-def _client_timeout(timeout: float | aiohttp.ClientTimeout | None) -> aiohttp.ClientTimeout:
-    """The aiohttp timeout for ours: NaN, zero and negative refused; infinity is no limit."""
-    if isinstance(timeout, aiohttp.ClientTimeout):
-        fields = {}
-        for field in _FIELDS:
-            value = getattr(timeout, field)
-            if value != 0:  # aiohttp reads 0 as "no limit"
-                fields[field] = _seconds(value, f"timeout.{field}")
-        return _with(timeout, **fields)
-    seconds = _seconds(timeout, "timeout")
-    if seconds is None:
-        return aiohttp.ClientTimeout(total=None)
-    # sock_connect, not connect: aiohttp counts waiting for a free pooled connection in
-    # "connect", and a busy pool is not a dead server (the total bounds the wait anyway).
-    return aiohttp.ClientTimeout(total=seconds, sock_connect=min(seconds, DEFAULT_CONNECT_TIMEOUT))
-
-
-_FIELDS = ("total", "connect", "sock_read", "sock_connect")
-
-
-def _with(timeout: aiohttp.ClientTimeout, **changes: float | None) -> aiohttp.ClientTimeout:
-    # aiohttp's ClientTimeout is a dataclass since 3.10, an attrs class before.
-    options = {name: getattr(timeout, name) for name in (*_FIELDS, "ceil_threshold")}
-    options.update(changes)
-    return aiohttp.ClientTimeout(**options)
-
-
-def _seconds(value: float | None, name: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds or None, not {value!r}")
-    if math.isnan(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number of seconds, inf or None, not {value!r}")
-    return None if math.isinf(value) else float(value)

@@ -4,7 +4,8 @@ Register functions (coroutines or plain ones) on an
 [XMLRPCDispatcher][aioxmlrpc.server.XMLRPCDispatcher], the standard library's
 ``SimpleXMLRPCDispatcher`` API, then serve it on its own socket with
 [serve][aioxmlrpc.server.serve], or mount it in an existing aiohttp application with
-[make_app][aioxmlrpc.server.make_app] or [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler]::
+[make_app][aioxmlrpc.server.make_app] or [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler]
+(or run it on any ASGI server with [asgi_app][aioxmlrpc.server.asgi_app])::
 
     from aioxmlrpc.server import XMLRPCDispatcher, serve
 
@@ -31,6 +32,7 @@ from xmlrpc.client import (
 )
 
 from ._aiohttp import DEFAULT_PATHS, XMLRPCServer, make_app, serve, xmlrpc_handler
+from ._asgi import asgi_app
 from ._dispatcher import DEFAULT_MAX_MULTICALL_CALLS, DEFAULT_MAX_REQUEST_BYTES, XMLRPCDispatcher
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "NOT_WELLFORMED_ERROR",
     "XMLRPCDispatcher",
     "XMLRPCServer",
+    "asgi_app",
     "make_app",
     "serve",
     "xmlrpc_handler",

@@ -97,22 +97,26 @@ def xmlrpc_handler(
             and hdrs.CONTENT_ENCODING not in headers
         ):
             return _refused(_plain(413, too_large))
-        parser = dispatcher.request_parser(limits)
         content = request.content
         try:
-            while True:
-                chunk = await content.readany()
-                if not chunk:
-                    break
-                parser.feed(chunk)
-            method, params = parser.close()
+            chunk = await content.readany()
+            if content.is_eof():  # the whole body at once: the common, small request
+                method, params = dispatcher.parse_body(chunk, limits)
+            else:  # parsed as it streams in, refused at the first byte that must be
+                parser = dispatcher.request_parser(limits)
+                while chunk:
+                    parser.feed(chunk)
+                    chunk = await content.readany()
+                method, params = parser.close()
         except ResponseTooLarge:
-            return _refused(_plain(413, too_large))
+            return await _refused_early(request, _plain(413, too_large))
         except ResponseError as exc:
             response = _xml(dispatcher.fault_response(parse_error_fault(exc)))
-            return response if content.is_eof() else _refused(response)
-        except HttpProcessingError as exc:  # a gzip or deflate body that does not inflate
-            return _refused(_plain(400, f"400 Bad Request: {exc.message}"))
+            return response if content.is_eof() else await _refused_early(request, response)
+        except (web.RequestPayloadError, HttpProcessingError) as exc:
+            # A gzip or deflate body that does not inflate, a broken chunked encoding.
+            reason = " ".join(str(exc).split())
+            return await _refused_early(request, _plain(400, f"400 Bad Request: {reason}"))
         return _xml(await dispatcher.call(method, params))
 
     return handle
@@ -125,6 +129,19 @@ def _xml(body: bytes) -> web.Response:
 def _refused(response: web.Response) -> web.Response:
     # The rest of the body is not read: the connection cannot carry another request.
     response.force_close()
+    return response
+
+
+async def _refused_early(request: web.BaseRequest, response: web.Response) -> web.Response:
+    """Refuse a body before its end: answer, then close without reading the rest."""
+    response.force_close()
+    if hdrs.CONTENT_ENCODING not in request.headers:
+        return response  # aiohttp reads and drops the rest for a while, then closes
+    # Inflating the rest only to drop it is the work a gzip bomb asks for: send the
+    # answer now and close the connection at once.
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()
     return response
 
 

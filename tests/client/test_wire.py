@@ -212,10 +212,10 @@ async def test_the_aiohttp_internals_we_use_are_there() -> None:
         await connector.close()
     for name in ("set_response_params", "data_received", "connection_lost", "force_close"):
         assert callable(getattr(ResponseHandler, name)), name
-    assert isinstance(vars(ResponseHandler)["should_close"], property)
+    assert isinstance(vars(ResponseHandler)["should_close"], property)  # force_close's effect
     protocol = ResponseHandler(loop=asyncio.get_running_loop())
     assert protocol._tail == b""
-    assert len(protocol) == 0
+    assert len(protocol._buffer) == len(protocol) == 0
     ours = TCPConnector()
     unix = UnixConnector("/nonexistent")
     try:
