@@ -79,15 +79,15 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(hookwrapper=True)  # the old style: pytest 7 has no wrapper=True
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+) -> Generator[None, Any, None]:
     """Remember whether the test itself passed: a failed one writes no cassette."""
-    report = yield
+    outcome = yield
+    report = outcome.get_result()
     if report.when == "call":
         item.stash[_PASSED] = report.passed
-    return report
 
 
 @pytest.fixture
