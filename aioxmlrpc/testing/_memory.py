@@ -56,7 +56,7 @@ class MemoryTransport:
         assert transport.calls == [("add", (2, 3))]
 
     Args:
-        methods: An `aioxmlrpc.server.XMLRPCDispatcher`, used as it is,
+        methods: An [XMLRPCDispatcher][aioxmlrpc.server.XMLRPCDispatcher], used as it is,
             or a mapping of method names to callables (plain or coroutine functions),
             registered on a new dispatcher with ``allow_none`` and ``allow_i8``, the
             introspection functions and ``system.multicall``. ``None``: that dispatcher,
