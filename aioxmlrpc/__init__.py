@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from ._exceptions import (
     ConnectError,
+    ConnectionRefused,
     DTDForbidden,
     EntitiesForbidden,
     Error,
     Fault,
     InvalidResponse,
     MalformedXML,
+    NameResolutionError,
     ProtocolError,
     ResponseError,
     ResponseTooDeep,
@@ -34,20 +36,27 @@ from ._version import __version__
 from .codec import Limits, dumps, loads
 
 if TYPE_CHECKING:
-    from ._multicall import MultiCall, MultiCallError, MultiCallIterator
+    from ._http import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
+    from ._multicall import MultiCall, MultiCallIterator
     from ._proxy import AsyncServerProxy
-    from ._transport import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
+    from ._retry import CircuitBreaker, CircuitOpenError, RetryPolicy
+    from ._scgi import SCGITransport
+    from .profiles import Profile
 
 # The client's names, and the modules they come from: imported when first asked for.
 _LAZY = {
-    "DEFAULT_POOL_SIZE": "._transport",
-    "DEFAULT_TIMEOUT": "._transport",
-    "HTTPTransport": "._transport",
-    "Transport": "._transport",
+    "DEFAULT_POOL_SIZE": "._http",
+    "DEFAULT_TIMEOUT": "._http",
+    "HTTPTransport": "._http",
+    "Transport": "._http",
     "AsyncServerProxy": "._proxy",
     "MultiCall": "._multicall",
-    "MultiCallError": "._multicall",
     "MultiCallIterator": "._multicall",
+    "CircuitBreaker": "._retry",
+    "CircuitOpenError": "._retry",
+    "RetryPolicy": "._retry",
+    "SCGITransport": "._scgi",
+    "Profile": ".profiles",
 }
 
 
@@ -71,7 +80,10 @@ __all__ = [
     "MININT",
     "AsyncServerProxy",
     "Binary",
+    "CircuitBreaker",
+    "CircuitOpenError",
     "ConnectError",
+    "ConnectionRefused",
     "DTDForbidden",
     "DateTime",
     "EntitiesForbidden",
@@ -82,12 +94,15 @@ __all__ = [
     "Limits",
     "MalformedXML",
     "MultiCall",
-    "MultiCallError",
     "MultiCallIterator",
+    "NameResolutionError",
+    "Profile",
     "ProtocolError",
     "ResponseError",
     "ResponseTooDeep",
     "ResponseTooLarge",
+    "RetryPolicy",
+    "SCGITransport",
     "Transport",
     "TransportError",
     "TransportTimeout",

@@ -20,7 +20,12 @@ one fits, so existing ``except`` clauses keep working::
         │       └── EntitiesForbidden (+ defusedxml.EntitiesForbidden)
         └── TransportError (+ OSError) .................. the HTTP exchange failed
             ├── ConnectError (+ ConnectionError) ........ refused, reset, DNS
+            │   ├── ConnectionRefused (+ ConnectionRefusedError)
+            │   └── NameResolutionError (+ socket.gaierror)
             └── TransportTimeout (+ TimeoutError) ....... a deadline expired
+
+A ``TransportError`` caused by an operating-system error carries its ``errno`` (and the
+error itself as ``__cause__``), as the standard library's would.
 
 Marshalling errors are the stdlib's builtins: ``TypeError("cannot marshal ...")``,
 ``OverflowError`` for integers XML-RPC cannot carry, and ``ValueError`` for strings holding
@@ -29,6 +34,7 @@ characters XML 1.0 cannot carry.
 
 from __future__ import annotations
 
+import socket
 from xml.parsers.expat import ExpatError
 from xmlrpc.client import Error, Fault, ProtocolError, ResponseError
 
@@ -36,12 +42,14 @@ import defusedxml
 
 __all__ = [
     "ConnectError",
+    "ConnectionRefused",
     "DTDForbidden",
     "EntitiesForbidden",
     "Error",
     "Fault",
     "InvalidResponse",
     "MalformedXML",
+    "NameResolutionError",
     "ProtocolError",
     "ResponseError",
     "ResponseTooDeep",
@@ -151,21 +159,57 @@ class TransportError(Error, OSError):
     """The HTTP exchange failed: the connection, TLS, or the transfer itself.
 
     Also an :class:`OSError`, which is what :mod:`xmlrpc.client` lets escape, so ``except
-    OSError`` code keeps working.
+    OSError`` code keeps working. When an operating-system error caused it, ``errno`` is
+    that error's (``errno.ECONNREFUSED``...) and the error is its ``__cause__``;
+    otherwise ``errno`` is ``None``.
+
+    ``request_sent`` is False when the request certainly never left (connecting
+    failed), and None when it may have (which is what a retry must know).
     """
 
-    def __init__(self, message: str):
-        """Store the message; ``str(exc)`` is that message."""
-        OSError.__init__(self, message)
+    request_sent: bool | None = None
+
+    def __init__(self, message: str, errno: int | None = None):
+        """Store the message and the errno; ``str(exc)`` is the message alone."""
+        if errno is None:
+            OSError.__init__(self, message)
+        else:
+            OSError.__init__(self, errno, message)
 
     def __str__(self) -> str:
-        """Return the message alone (``OSError`` would add an errno)."""
+        """Return the message alone (``OSError`` would add the errno)."""
+        if self.errno is not None:
+            return str(self.strerror)
         return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self) -> tuple[type[TransportError], tuple[str, int | None]]:
+        """Pickle as ``(message, errno)``: ``OSError``'s own would swap them."""
+        return (type(self), (str(self), self.errno))
 
 
 class ConnectError(TransportError, ConnectionError):
     """The server could not be reached: refused, reset, unreachable or not resolvable."""
 
 
+class ConnectionRefused(ConnectError, ConnectionRefusedError):
+    """Nothing listens at the server's address; also a :class:`ConnectionRefusedError`."""
+
+    request_sent = False
+
+
+class NameResolutionError(ConnectError, socket.gaierror):
+    """The server's host name could not be resolved; also a :class:`socket.gaierror`.
+
+    ``errno`` is the resolver's code (``socket.EAI_NONAME``...), as in the standard
+    library's ``gaierror``.
+    """
+
+    request_sent = False
+
+
 class TransportTimeout(TransportError, TimeoutError):
-    """A deadline expired (connecting, or the whole call); also a :class:`TimeoutError`."""
+    """A deadline expired (connecting, or the whole call); also a :class:`TimeoutError`.
+
+    The message names the limit that fired: ``timeout`` (the whole call), the connect
+    timeout, aiohttp's ``sock_read``, or the wait for the pool.
+    """

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 from xmlrpc.client import Binary, DateTime
 
+import codec_scenarios  # beside this file
+
 from aioxmlrpc import codec
 
 Plain: TypeAlias = bool | int | float | str | Binary | DateTime | list[Any] | dict[str, Any]
@@ -45,6 +47,16 @@ BUDGET_S = 20.0  # no further rounds start once a measurement has run this long
 TARGET_PAYLOADS = ("1KB", "250KB", "4MB")
 PARSE_TARGET = 0.40
 DUMPS_TARGET = 0.50
+# Writing, by shape (issue 12): mixed arrays, records and 1 KB values; escape-heavy text;
+# and no payload slower than the stdlib.
+SHAPE_DUMPS_TARGETS = {
+    "mixed-100k": 0.50,
+    "text-1KB-values": 0.50,
+    "escapes-utf8": 0.70,
+    "escaped-records": 0.70,
+}
+FLOOD_MIB_TARGET = 16.0
+AFTER_FLOOD_TARGET = 1.25
 
 
 @dataclass(frozen=True)
@@ -330,6 +342,41 @@ def bench_memory(p: Payload) -> Row:
     return {"payload": p.name, "stdlib_mib": stdlib, "ours_mib": ours, "ratio": ours / stdlib}
 
 
+def bench_cold(repeats: int) -> list[Row]:
+    rows = [
+        codec_scenarios.cold(name, operation, repeats)
+        for name in codec_scenarios.COLD_PAYLOADS
+        for operation in ("parse", "dumps")
+    ]
+    print(f"\n== first sight, in a fresh process (median of {repeats}) ==")
+    print(f"{'payload':<12} {'operation':<9} {'stdlib':>10} {'ours':>10} {'ratio':>6}")
+    for r in rows:
+        print(
+            f"{r['payload']:<12} {r['operation']:<9} {r['stdlib'] * 1e3:>8.2f}ms"
+            f" {r['ours'] * 1e3:>8.2f}ms {r['ratio']:>6.2f}"
+        )
+    return rows
+
+
+def bench_flood(repeats: int) -> Row:
+    flood = codec_scenarios.flood(repeats=repeats)
+    print(f"\n== after a flood of {flood['documents']:,} random valid replies ==")
+    print(f"retained: {flood['retained_mib']:.1f} MiB; caches now (bytes): {flood['caches']}")
+    print(f"{'reply':<12} {'phase':<12} {'flooded':>10} {'control':>10} {'ratio':>6}")
+    rows = [
+        (payload, phase, row)
+        for payload, phases in flood["seen_before"].items()
+        for phase, row in phases.items()
+    ]
+    rows.append(("new shape", "first", flood["new_shape"]))
+    for payload, phase, row in rows:
+        print(
+            f"{payload:<12} {phase:<12} {row['flood'] * 1e3:>8.2f}ms"
+            f" {row['control'] * 1e3:>8.2f}ms {row['ratio']:>6.2f}"
+        )
+    return flood
+
+
 def evaluate_targets(results: dict[str, Any]) -> list[Row]:
     targets: list[Row] = []
     for op, limit in (("parse", PARSE_TARGET), ("dumps", DUMPS_TARGET)):
@@ -339,12 +386,32 @@ def evaluate_targets(results: dict[str, Any]) -> list[Row]:
                 targets.append(
                     {"target": name, "value": row["ratio"], "met": row["ratio"] <= limit}
                 )
+    for row in results["dumps"]:
+        limit = SHAPE_DUMPS_TARGETS.get(row["payload"], 1.0)
+        name = f"dumps ratio on {row['payload']} <= {limit:.2f}"
+        targets.append({"target": name, "value": row["ratio"], "met": row["ratio"] <= limit})
     memory = results["memory"]
     name = f"{memory['payload']} parse peak memory ours <= stdlib"
     targets.append({"target": name, "value": memory["ratio"], "met": memory["ratio"] <= 1.0})
+    for row in results.get("cold", []):
+        if row["payload"] == "tree-1MB" and row["operation"] == "parse":
+            name = "tree-1MB parse, first sight, <= stdlib"
+            targets.append({"target": name, "value": row["ratio"], "met": row["ratio"] <= 1.0})
+    if "flood" in results:
+        flood = results["flood"]
+        name = f"retained after the flood <= {FLOOD_MIB_TARGET:.0f} MiB"
+        retained = flood["retained_mib"]
+        targets.append({"target": name, "value": retained, "met": retained <= FLOOD_MIB_TARGET})
+        ratios = [(f"new shape after the flood <= {AFTER_FLOOD_TARGET}x", flood["new_shape"])]
+        for payload, phases in flood["seen_before"].items():
+            for phase, row in phases.items():
+                ratios.append((f"{payload} {phase.replace('_', ' ')} flood", row))
+        for name, row in ratios:
+            met = row["ratio"] <= AFTER_FLOOD_TARGET
+            targets.append({"target": name, "value": row["ratio"], "met": met})
     print("\n== targets ==")
     for t in targets:
-        print(f"{'met   ' if t['met'] else 'MISSED'}  {t['target']:<42} (got {t['value']:.2f})")
+        print(f"{'met   ' if t['met'] else 'MISSED'}  {t['target']:<44} (got {t['value']:.2f})")
     return targets
 
 
@@ -353,6 +420,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="3 rounds instead of 7")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    ap.add_argument(
+        "--warm-only", action="store_true", help="skip the cold and flood scenarios (~5 min)"
+    )
     args = ap.parse_args(argv)
     rounds = 3 if args.quick else 7
 
@@ -373,6 +443,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "request": run_operation("encode_request (bytes)", request_contestants, payloads, rounds),
         "memory": bench_memory(next(p for p in payloads if p.name == "4MB")),
     }
+    if not args.warm_only:
+        results["cold"] = bench_cold(repeats=3 if args.quick else 5)
+        results["flood"] = bench_flood(repeats=1 if args.quick else 3)
     results["targets"] = evaluate_targets(results)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:

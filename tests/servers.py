@@ -79,13 +79,48 @@ def make_app(methods: Methods) -> web.Application:
     async def rpc(request: web.Request) -> web.StreamResponse:
         methods.last_headers = dict(request.headers)
         name, params = await _call(request)
+        if name == "crash":  # a call that fails as a whole request
+            methods.calls[name] = methods.calls.get(name, 0) + 1
+            return web.Response(status=500, text="crashed")
         try:
             value = await methods.dispatch(name, params)
         except Fault as fault:
             return web.Response(body=encode_fault(fault), content_type=XML)
         return _reply(value)
 
+    async def multicall(request: web.Request) -> web.StreamResponse:
+        # A standard system.multicall over Methods, with calls that misbehave on purpose:
+        # "crash" fails the whole request with an HTTP 500, "whole_fault" with a fault for
+        # the request, "malformed" answers a bare value where a one-element list belongs.
+        name, params = await _call(request)
+        methods.calls[name] = methods.calls.get(name, 0) + 1
+        if name != "system.multicall":
+            try:
+                return _reply(await methods.dispatch(name, params))
+            except Fault as fault:
+                return web.Response(body=encode_fault(fault), content_type=XML)
+        results: list[object] = []
+        for call in params[0]:
+            inner = call["methodName"]
+            if inner in ("crash", "whole_fault", "malformed"):
+                methods.calls[inner] = methods.calls.get(inner, 0) + 1
+            if inner == "crash":
+                return web.Response(status=500, text="crashed")
+            if inner == "whole_fault":
+                return web.Response(
+                    body=encode_fault(Fault(1, "object not found")), content_type=XML
+                )
+            if inner == "malformed":
+                results.append("bare")
+                continue
+            try:
+                results.append([await methods.dispatch(inner, tuple(call.get("params", ())))])
+            except Fault as fault:
+                results.append({"faultCode": fault.faultCode, "faultString": fault.faultString})
+        return _reply(results)
+
     async def status(request: web.Request) -> web.Response:
+        methods.calls["status"] = methods.calls.get("status", 0) + 1
         code = int(request.match_info["code"])
         return web.Response(status=code, text="<html>nope</html>", content_type="text/html")
 
@@ -136,6 +171,20 @@ def make_app(methods: Methods) -> web.Application:
         body = zlib.compress(encode_response("deflated"))
         return web.Response(body=body, content_type=XML, headers={"Content-Encoding": "deflate"})
 
+    async def gzip_members(request: web.Request) -> web.Response:
+        # Two gzip members one after the other, and zero padding: what `cat a.gz b.gz`
+        # makes, read whole by gzip.decompress.
+        body = encode_response(["member"] * 1000)
+        half = len(body) // 2
+        data = gzip.compress(body[:half]) + gzip.compress(body[half:]) + b"\x00" * 8
+        return web.Response(body=data, content_type=XML, headers={"Content-Encoding": "gzip"})
+
+    async def deflate_members(request: web.Request) -> web.Response:
+        body = encode_response(["member"] * 1000)
+        half = len(body) // 2
+        data = zlib.compress(body[:half]) + zlib.compress(body[half:])
+        return web.Response(body=data, content_type=XML, headers={"Content-Encoding": "deflate"})
+
     async def bomb(request: web.Request) -> web.Response:
         return web.Response(
             body=gzip_bomb(), content_type=XML, headers={"Content-Encoding": "gzip"}
@@ -165,6 +214,7 @@ def make_app(methods: Methods) -> web.Application:
     for path, handler in [
         ("/RPC2", rpc),
         ("/", rpc),
+        ("/multicall", multicall),
         ("/status/{code}", status),
         ("/html", html),
         ("/no-content-type", no_content_type),
@@ -176,6 +226,8 @@ def make_app(methods: Methods) -> web.Application:
         ("/slow", slow),
         ("/gzip", gzipped),
         ("/deflate", deflated),
+        ("/gzip-members", gzip_members),
+        ("/deflate-members", deflate_members),
         ("/gzip-bomb", bomb),
         ("/huge", huge),
         ("/redirect", redirect),

@@ -68,7 +68,8 @@ def test_a_transport_error_exits_2_without_a_traceback(capsys: pytest.CaptureFix
         port = probe.getsockname()[1]
     assert main(["call", f"http://u:pw9@127.0.0.1:{port}", "ping", "--timeout", "5"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ConnectError: cannot connect to http://u:***@127.0.0.1:")
+    assert err.startswith("error: ConnectionRefused: cannot connect to http://u:***@127.0.0.1:")
+    assert err.rstrip().endswith(": Connection refused")
     assert "pw9" not in err
     assert "Traceback" not in err
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import inspect
 import pathlib
+import socket
 import subprocess
 import sys
 import xmlrpc.client
@@ -13,6 +14,7 @@ import pytest
 
 import aioxmlrpc
 import aioxmlrpc.codec
+import aioxmlrpc.profiles
 import aioxmlrpc.server
 
 PACKAGE = pathlib.Path(aioxmlrpc.__file__).parent
@@ -26,7 +28,7 @@ def _isort_key(name: str) -> tuple[int, str]:
 
 
 def test_all_is_sorted_and_complete() -> None:
-    for module in (aioxmlrpc, aioxmlrpc.codec, aioxmlrpc.server):
+    for module in (aioxmlrpc, aioxmlrpc.codec, aioxmlrpc.profiles, aioxmlrpc.server):
         assert list(module.__all__) == sorted(module.__all__, key=_isort_key)
         public = {
             name
@@ -41,7 +43,7 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_every_public_name_has_a_docstring() -> None:
-    for module in (aioxmlrpc, aioxmlrpc.codec, aioxmlrpc.server):
+    for module in (aioxmlrpc, aioxmlrpc.codec, aioxmlrpc.profiles, aioxmlrpc.server):
         assert module.__doc__
         for name in module.__all__:
             value = getattr(module, name)
@@ -75,6 +77,10 @@ def test_new_errors_are_caught_by_the_stdlib_and_builtin_classes() -> None:
     assert issubclass(aioxmlrpc.TransportError, OSError)
     assert issubclass(aioxmlrpc.ConnectError, ConnectionError)
     assert issubclass(aioxmlrpc.TransportTimeout, TimeoutError)
+    assert issubclass(aioxmlrpc.ConnectionRefused, ConnectionRefusedError)
+    assert issubclass(aioxmlrpc.ConnectionRefused, aioxmlrpc.ConnectError)
+    assert issubclass(aioxmlrpc.NameResolutionError, socket.gaierror)
+    assert issubclass(aioxmlrpc.NameResolutionError, aioxmlrpc.ConnectError)
     for name in aioxmlrpc.__all__:
         value = getattr(aioxmlrpc, name)
         if inspect.isclass(value) and issubclass(value, Exception):
@@ -150,3 +156,27 @@ def test_the_server_loads_no_part_of_the_client() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_profiles_load_no_asyncio_and_no_aiohttp() -> None:
+    # Profiles are data: reading them (a CLI listing, a config check) needs no I/O stack.
+    code = (
+        "import sys, aioxmlrpc.profiles as p; p.get_profile('aria2');"
+        "print(sorted(m for m in ('asyncio', 'aiohttp') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_scgi_and_profiles_are_loaded_lazily() -> None:
+    code = (
+        "import sys, aioxmlrpc; before = 'aioxmlrpc._scgi' in sys.modules;"
+        "t = aioxmlrpc.SCGITransport; p = aioxmlrpc.Profile;"
+        "print(before, t.__module__, p.__module__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["False", "aioxmlrpc._scgi", "aioxmlrpc.profiles"]

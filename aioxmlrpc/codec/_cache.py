@@ -8,6 +8,11 @@ Every process-wide cache of the codec goes through :class:`Cache`. The rules:
   never keeps more than its budget, and an entry lives for at least half a budget's
   worth of later insertions. A flood of new entries can only push older ones out, never
   grow the cache, and what it pushed out is itself forgotten two generations later.
+- **Fair.** A cache may judge its entries as they age out (``keep``). Those still in use
+  move to a *protected* part with its own half of the budget and its own generations,
+  which only entries that proved useful can enter. The plans use it: the plans of the
+  replies a program keeps reading survive any flood of one-off shapes, which only ever
+  churns the other half.
 - **Lookups cost one dictionary access.** Entries live in plain dicts (*tables*) that
   the hot paths read directly; the cache only does its bookkeeping when an entry is
   added, which happens on a miss.
@@ -22,8 +27,9 @@ Every process-wide cache of the codec goes through :class:`Cache`. The rules:
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 __all__ = ["Cache", "CacheStats", "cache_stats", "clear_caches"]
 
@@ -52,25 +58,78 @@ class CacheStats:
     evicted: int
 
 
+Entry: TypeAlias = "tuple[dict[Any, Any], Any, int]"  # (table, key, estimated size)
+
+
+class _Generations:
+    """Entries within a budget, in two generations: the young half ages the old one out."""
+
+    __slots__ = ("budget", "old", "old_size", "young", "young_size")
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.young: list[Entry] = []
+        self.old: list[Entry] = []
+        self.young_size = 0
+        self.old_size = 0
+
+    def add(self, entry: Entry, keep: Callable[[Entry], bool] | None = None) -> list[Entry]:
+        """Add ``entry``; return the entries that aged out (those ``keep`` refused)."""
+        aged: list[Entry] = []
+        if self.young_size + entry[2] > self.budget // 2:
+            aged, self.old, self.old_size = self.old, self.young, self.young_size
+            self.young, self.young_size = [], 0
+            if keep is not None:
+                # What is still in use starts again as young, within half of that half.
+                dropped = []
+                for old in aged:
+                    if self.young_size + old[2] <= self.budget // 4 and keep(old):
+                        self.young.append(old)
+                        self.young_size += old[2]
+                    else:
+                        dropped.append(old)
+                aged = dropped
+        self.young.append(entry)
+        self.young_size += entry[2]
+        return aged
+
+    def clear(self) -> None:
+        """Forget every entry, in every table."""
+        for table, key, _ in self.old + self.young:
+            table.pop(key, None)
+        self.young, self.old = [], []
+        self.young_size = self.old_size = 0
+
+    @property
+    def entries(self) -> int:
+        return len(self.old) + len(self.young)
+
+    @property
+    def size(self) -> int:
+        return self.old_size + self.young_size
+
+
 class Cache(Generic[K, V]):
     """Entries in one or more tables, bounded in estimated bytes, evicted by generation.
 
     Args:
         name: Shown in :class:`CacheStats`.
         max_size: The budget, in estimated bytes.
+        keep: Judges an entry as it ages out: True if it was used since it was made (or
+            last judged). Such entries move to the protected half of the budget, where
+            only entries kept this way compete for room.
     """
 
-    def __init__(self, name: str, max_size: int) -> None:
+    def __init__(self, name: str, max_size: int, keep: Callable[[V], bool] | None = None) -> None:
         """Make an empty cache with its own default table (for :meth:`get`/:meth:`put`)."""
-        if max_size < 2:
-            raise ValueError(f"max_size must be at least 2, not {max_size!r}")
+        if max_size < 4:
+            raise ValueError(f"max_size must be at least 4, not {max_size!r}")
         self.name = name
         self.max_size = max_size
+        self._keep = keep
         self._lock = threading.Lock()  # bookkeeping only: lookups never take it
-        self._young: list[tuple[dict[K, V], K, int]] = []
-        self._old: list[tuple[dict[K, V], K, int]] = []
-        self._young_size = 0
-        self._old_size = 0
+        self._new = _Generations(max_size if keep is None else max_size // 2)
+        self._protected = None if keep is None else _Generations(max_size // 2)
         self._added = 0
         self._evicted = 0
         self.table: dict[K, V] = {}
@@ -87,46 +146,57 @@ class Cache(Generic[K, V]):
     def add(self, table: dict[K, V], key: K, value: V, size: int) -> None:
         """Add an entry to ``table`` (one of this cache's), forgetting old ones if needed.
 
-        ``size`` is the estimated bytes the entry keeps alive; an entry larger than half
-        the budget is not kept at all.
+        ``size`` is the estimated bytes the entry keeps alive; an entry larger than a
+        quarter of the budget of the part it joins is not kept at all.
         """
-        if size > self.max_size // 2:
+        if size > self._new.budget // 4:
             return
         with self._lock:
             if key in table:
                 return  # another thread compiled it too
-            if self._young_size + size > self.max_size // 2:
-                self._rotate()
             table[key] = value
-            self._young.append((table, key, size))
-            self._young_size += size
             self._added += 1
+            aged = self._new.add((table, key, size))
+            if aged and self._protected is not None and self._keep is not None:
+                aged = self._promote(aged, self._protected, self._keep)
+            for old_table, old_key, _ in aged:
+                old_table.pop(old_key, None)
+            self._evicted += len(aged)
 
-    def _rotate(self) -> None:
-        """Forget the old generation; the young one becomes old."""
-        for table, key, _ in self._old:
-            table.pop(key, None)
-        self._evicted += len(self._old)
-        self._old, self._young = self._young, []
-        self._old_size, self._young_size = self._young_size, 0
+    @staticmethod
+    def _promote(
+        aged: list[Entry], protected: _Generations, judge: Callable[[Any], bool]
+    ) -> list[Entry]:
+        """Move the aged entries still in use to the protected part; return the rest."""
+
+        def in_use(entry: Entry) -> bool:
+            value = entry[0].get(entry[1])
+            return value is not None and judge(value)
+
+        dropped = []
+        for entry in aged:
+            if in_use(entry):
+                dropped += protected.add(entry, keep=in_use)
+            else:
+                dropped.append(entry)
+        return dropped
 
     def clear(self) -> None:
         """Forget every entry, in every table."""
         with self._lock:
-            for generation in (self._old, self._young):
-                for table, key, _ in generation:
-                    table.pop(key, None)
-            self._old, self._young = [], []
-            self._old_size = self._young_size = 0
+            self._new.clear()
+            if self._protected is not None:
+                self._protected.clear()
             self._added = self._evicted = 0
 
     def stats(self) -> CacheStats:
         """Return a snapshot of the cache's size and activity."""
         with self._lock:
+            parts = [self._new] if self._protected is None else [self._new, self._protected]
             return CacheStats(
                 name=self.name,
-                entries=len(self._old) + len(self._young),
-                size=self._old_size + self._young_size,
+                entries=sum(part.entries for part in parts),
+                size=sum(part.size for part in parts),
                 max_size=self.max_size,
                 added=self._added,
                 evicted=self._evicted,

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Final, NoReturn, TypeAlias
+from typing import Any, Final, NoReturn, TypeAlias
 
 from .._exceptions import InvalidResponse, MalformedXML
 from ._cache import Cache
@@ -136,17 +136,31 @@ DYNAMIC: Final = _Dynamic()
 # (kind, local name, scalar type code, prefixed?)
 Frame: TypeAlias = "tuple[int, str, int, bool]"
 Op: TypeAlias = "tuple[object, ...]"
-# (kind, operand, next state's plans, whitespace that starts the next text, next state)
-Plan: TypeAlias = "tuple[int, object, dict[object, Plan], str, State]"
+# [kind, operand, next state's plans, whitespace that starts the next text, next state,
+#  the last document that used it, the document it was last judged by] (see _in_use)
+Plan: TypeAlias = "list[Any]"
 
 #: Every state and every plan, bounded in bytes (the estimates below are CPython's
 #: sizes, rounded up). Only a flood of distinct runs can fill the plans; states are
 #: finite, but go through a cache all the same.
-_PLANS: Cache[object, Plan] = Cache("plans", 4 * 1024 * 1024)
+_PLANS: Cache[object, Plan] = Cache("plans", 8 * 1024 * 1024, keep=lambda plan: _in_use(plan))
 _STATES: Cache[tuple[Frame, ...], State] = Cache("states", 2 * 1024 * 1024)
 #: Runs longer than this are compiled each time they are met: rare (deep nesting), and
 #: compiling is linear in their length anyway.
 _MAX_CACHED_RUN = 4096
+
+
+def _in_use(plan: Plan) -> bool:
+    """Whether another document used ``plan`` since it was made or last kept: keep it.
+
+    The parser stamps each plan it runs with its document's number (one store per
+    run, the only cost on the hot path); a plan only its own document used (a flood's)
+    is forgotten with its generation, one that others use survives floods.
+    """
+    if plan[5] == plan[6]:
+        return False
+    plan[6] = plan[5]
+    return True
 
 
 class State:
@@ -435,6 +449,7 @@ def compile_plan(
     state: State,
     run: str,
     containers: list[tuple[object, object, State]],
+    document: int,
     key: object = None,
 ) -> Plan:
     """Compile what ``run`` (as written, or canonical) does in ``state``, and cache it.
@@ -455,7 +470,8 @@ def compile_plan(
     ops, guards = compiler.ops, tuple(compiler.guards)
     plan = _fuse(ops, guards, nxt, prefix) if key is None else None
     if plan is None:
-        plan = (P_OPS, (tuple(ops), guards), nxt.plans, prefix, nxt)
+        plan = [P_OPS, (tuple(ops), guards), nxt.plans, prefix, nxt]
+    plan += (document, document)
     if len(run) <= _MAX_CACHED_RUN:
         size = 200 + sys.getsizeof(run) + 90 * len(ops) + 8 * len(guards)
         _PLANS.add(state.plans, run if key is None else key, plan, size)
@@ -469,10 +485,10 @@ def _fuse(ops: list[Op], guards: tuple[State, ...], nxt: State, prefix: str) -> 
         if op[0] == O_EMIT and op[2] is DYNAMIC:
             into_dict = op[3]
             if op[1] == STRING:
-                return (P_DICT_STR if into_dict else P_LIST_STR, None, nxt.plans, prefix, nxt)
-            return (P_DICT if into_dict else P_LIST, op[1], nxt.plans, prefix, nxt)
+                return [P_DICT_STR if into_dict else P_LIST_STR, None, nxt.plans, prefix, nxt]
+            return [P_DICT if into_dict else P_LIST, op[1], nxt.plans, prefix, nxt]
         if op[0] == O_KEY and op[1] is DYNAMIC:
-            return (P_KEY, None, nxt.plans, prefix, nxt)
+            return [P_KEY, None, nxt.plans, prefix, nxt]
     if (
         len(ops) == 3
         and ops[0][0] == O_EMIT
@@ -483,5 +499,5 @@ def _fuse(ops: list[Op], guards: tuple[State, ...], nxt: State, prefix: str) -> 
     ):
         # (type code, emit into a dict?, open a dict?, the return state both share)
         operand = (ops[0][1], ops[0][3], ops[2][1], guards[0])
-        return (P_NEXT, operand, nxt.plans, prefix, nxt)
+        return [P_NEXT, operand, nxt.plans, prefix, nxt]
     return None

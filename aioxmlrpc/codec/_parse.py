@@ -16,6 +16,7 @@ so splitting a body at any byte boundary gives the same result.
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from itertools import chain
@@ -154,6 +155,7 @@ class Parser:
         self.is_fault = False
         self.closed = False
         self._failed: ResponseError | None = None  # the first error, once one is raised
+        self._document = next(_DOCUMENTS)  # stamps the plans it uses (_grammar._in_use)
 
     @property
     def bytes_received(self) -> int:
@@ -457,6 +459,7 @@ class Parser:
         key = self._key
         text = self._text
         containers = self._containers
+        document = self._document
         run = ""
         operand: Any = None
         try:
@@ -466,7 +469,8 @@ class Parser:
                     plan = self._miss(state, run)
                 if amp and "&" in text:
                     text = unescape(text)
-                kind, operand, plans, prefix, after = plan
+                kind, operand, plans, prefix, after, _, _ = plan
+                plan[5] = document  # in use (see _grammar._in_use)
                 if kind == P_LIST:
                     current.append(convert[operand](text))
                 elif kind == P_DICT:
@@ -489,7 +493,7 @@ class Parser:
                     self._key = key
                     plan = self._run_ops(state, run, plan, text, current)
                     current, key = self._current, self._key
-                    _, operand, plans, prefix, after = plan
+                    _, operand, plans, prefix, after, _, _ = plan
                 state = after
                 text = prefix + following if prefix else following
         except QuotedMarkup as exc:
@@ -511,13 +515,13 @@ class Parser:
     def _miss(self, state: State, run: str) -> Plan:
         """Return the plan of a run not found as written: canonical, or compiled now."""
         if ":" not in run and "=" not in run:
-            return compile_plan(state, run, self._containers)
+            return compile_plan(state, run, self._containers, self._document)
         canonical, prefixes = canonical_run(run)
         if prefixes:
             self._match_prefixes(prefixes)
         plan = state.plans.get(canonical)
         if plan is None:
-            plan = compile_plan(state, canonical, self._containers)
+            plan = compile_plan(state, canonical, self._containers, self._document)
         return plan
 
     def _match_prefixes(self, prefixes: list[tuple[bool, str]]) -> None:
@@ -545,7 +549,11 @@ class Parser:
                 run = canonical_run(run)[0]  # its prefixes were matched already
             variant = variant_key(run, len(guards), containers)
             found = state.plans.get(variant)
-            plan = found if found is not None else compile_plan(state, run, containers, variant)
+            plan = (
+                found
+                if found is not None
+                else compile_plan(state, run, containers, self._document, variant)
+            )
             operand = plan[1]
         self._current = self._operate(operand[0], text, current)
         return plan
@@ -705,6 +713,7 @@ class Parser:
 
 _DEFAULT_LIMITS = Limits()
 _INITIAL = initial_state()
+_DOCUMENTS = itertools.count(1)
 
 
 def as_bytes(data: object) -> bytes:

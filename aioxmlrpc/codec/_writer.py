@@ -27,8 +27,10 @@ from ._escape import (
     CONTROL_TABLE,
     SUSPECT_TABLE,
     escape,
+    escape_items,
     escaped,
     has_bad_char,
+    is_suspect,
     needs_escaping,
 )
 
@@ -116,14 +118,7 @@ def _uniform_array(values: list[Any] | tuple[Any, ...], w: Writer) -> bool:
         return False
     head, tail = _UNIFORM[kind]
     if kind is str:
-        joined = "".join(values)
-        w.escape_checked(joined)
-        if needs_escaping(joined):
-            # Escape them all at once: joined by a character no string may hold (the
-            # check of ``escaped`` refuses any that does), escaped, split into items.
-            inner = escape("\x00".join(values)).replace("\x00", tail + head)
-        else:
-            inner = (tail + head).join(values)
+        inner = _string_items(values, tail + head, w)
     elif kind is int:
         if min(values) < -2147483648 or max(values) > 2147483647:
             return False
@@ -139,6 +134,15 @@ def _uniform_array(values: list[Any] | tuple[Any, ...], w: Writer) -> bool:
     append(inner)
     append(tail + _ARRAY_CLOSE)
     return True
+
+
+def _string_items(values: list[str] | tuple[str, ...], separator: str, w: Writer) -> str:
+    """The strings of an array, each escaped as needed, joined by ``separator``."""
+    items = escape_items(values, separator)
+    if items is None:
+        w.escape_checked("".join(values))  # a forbidden character: text() names it
+        return ""
+    return items
 
 
 class Writer:
@@ -168,6 +172,7 @@ class Writer:
         "append",
         "careful",
         "escaped",
+        "looked",
         "open_ids",
         "out",
         "probe",
@@ -181,6 +186,7 @@ class Writer:
         # Made on first use: most documents need neither.
         self.escaped: list[str] | None = None
         self.open_ids: set[int] = set()  # ids of the containers open past _UNTRACKED_DEPTH
+        self.looked = 0  # strings before this index were found clean by look()
         self.allow_none = self.allow_i8 = self.careful = False
         self.probe = 0
 
@@ -190,14 +196,26 @@ class Writer:
         Raises:
             _Escaping: One does: the caller starts again, carefully.
         """
+        strings = self.strings
         try:
-            joined = "".join(self.strings)
+            # Only the strings written since the last look: each is looked at once.
+            joined = "".join(strings[self.looked :])
         except TypeError:  # a key that is not a string: text() says so, at the end
             self.probe = 0
             return
-        if needs_escaping(joined):
-            raise _Escaping
-        self.probe = 4 * len(self.strings)
+        if is_suspect(joined):
+            raise _Escaping  # to escape (or forbidden, which the careful pass names)
+        self.looked = len(strings)
+        self.probe = 4 * len(strings)
+
+    def reset(self) -> None:
+        """Forget the document written, keeping the lists for the next one."""
+        self.out.clear()
+        self.strings.clear()
+        self.looked = 0
+        self.escaped = None
+        if self.open_ids:
+            self.open_ids.clear()
 
     def escape_checked(self, text: str) -> None:
         """Have ``text``, written escaped already, checked for forbidden characters only."""
@@ -217,7 +235,9 @@ class Writer:
         try:
             # One check over all the strings joined: far cheaper than one per string, and
             # than one over the whole document (its markup is known to be clean).
-            joined = "".join(self.strings)
+            # (Those before ``looked`` were found clean already.)
+            looked = self.looked
+            joined = "".join(self.strings[looked:] if looked else self.strings)
         except TypeError:
             raise TypeError("dictionary key must be string") from None
         if joined.isascii():
@@ -267,33 +287,32 @@ def written(
         w = Writer()
     w.allow_none = allow_none
     w.allow_i8 = allow_i8
+    w.careful = False
+    w.probe = _FIRST_LOOK
+    w.append(head)
     try:
-        for careful in (False, True):  # pragma: no branch - the careful pass returns
-            w.careful = careful
-            w.probe = 0 if careful else _FIRST_LOOK
+        try:
+            fill(root, w, 1)
+        except _Escaping:
+            text = None
+        else:
+            w.append(tail)
+            text = w.text(root)
+        if text is None:  # a string needs escaping: write it all again, carefully
+            w.reset()
+            w.careful = True
+            w.probe = 0
             w.append(head)
-            try:
-                fill(root, w, 1)
-            except _Escaping:
-                text = None
-            else:
-                w.append(tail)
-                text = w.text(root)
-            if text is not None:
-                return text
-            w.out.clear()
-            w.strings.clear()
-            w.escaped = None
-            w.open_ids.clear()
+            fill(root, w, 1)
+            w.append(tail)
+            text = w.text(root)
+            assert text is not None  # noqa: S101 - a careful pass always returns its text
+        return text
     except RecursionError:
         raise ValueError("value nests too deeply to marshal") from None
     finally:
-        w.out.clear()
-        w.strings.clear()
-        w.escaped = None
-        w.open_ids.clear()
+        w.reset()
         _SPARE.append(w)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def dump(value: Any, w: Writer, depth: int) -> None:
@@ -358,9 +377,10 @@ def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> No
         w.look()
     tracked = depth > _UNTRACKED_DEPTH
     if tracked:
-        if id(values) in w.open_ids:
+        open_ids, key = w.open_ids, id(values)
+        if key in open_ids:
             raise TypeError("cannot marshal recursive sequences")
-        w.open_ids.add(id(values))
+        open_ids.add(key)
     append = w.append
     collect = w.strings.append
     careful = w.careful
@@ -387,7 +407,7 @@ def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> No
             _dump_other(v, w, inner)
     append(_ARRAY_CLOSE)
     if tracked:
-        w.open_ids.discard(id(values))
+        open_ids.discard(key)
 
 
 def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
@@ -395,9 +415,10 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
         w.look()
     tracked = depth > _UNTRACKED_DEPTH
     if tracked:
-        if id(members) in w.open_ids:
+        open_ids, key = w.open_ids, id(members)
+        if key in open_ids:
             raise TypeError("cannot marshal recursive dictionaries")
-        w.open_ids.add(id(members))
+        open_ids.add(key)
     append = w.append
     strings = w.strings
     collect = strings.append
@@ -405,7 +426,10 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
     inner = depth + 1
     strings.extend(members)  # the keys: a key that is not a string fails their join
     # Names rarely need escaping, even in text that does: look at them all at once.
-    careful_names = careful and _names_need_escaping(members)
+    try:
+        careful_names = careful and needs_escaping("".join(members))
+    except TypeError:
+        careful_names = False  # a name that is not a string: Writer.text() refuses it
     append("<value><struct>\n")
     for name, v in members.items():
         if careful_names:
@@ -453,14 +477,7 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
             append("</member>\n")
     append("</struct></value>\n")
     if tracked:
-        w.open_ids.discard(id(members))
-
-
-def _names_need_escaping(members: dict[Any, Any]) -> bool:
-    try:
-        return needs_escaping("".join(members))
-    except TypeError:
-        return False  # a name that is not a string: Writer.text() refuses it
+        open_ids.discard(key)
 
 
 def _strings(root: object) -> Iterator[str]:

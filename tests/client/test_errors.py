@@ -7,12 +7,15 @@ server), proving no broken connection went back to the pool.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import math
 import socket
 import ssl
 import time
 import xml.parsers.expat
 import xmlrpc.client
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import aiohttp
 import defusedxml
@@ -23,10 +26,12 @@ from aiohttp import web
 from aioxmlrpc import (
     AsyncServerProxy,
     ConnectError,
+    ConnectionRefused,
     DTDForbidden,
     EntitiesForbidden,
     InvalidResponse,
     MalformedXML,
+    NameResolutionError,
     ProtocolError,
     ResponseError,
     ResponseTooLarge,
@@ -34,6 +39,7 @@ from aioxmlrpc import (
     TransportTimeout,
     TruncatedResponse,
 )
+from aioxmlrpc._demo import ExampleServer
 from aioxmlrpc.codec import encode_response
 
 from servers import Methods, http_reply, make_app, read_request
@@ -145,26 +151,118 @@ async def test_a_dripping_server_times_out_despite_progress(raw_server: str) -> 
     await _then_good_call(AsyncServerProxy, raw_server)
 
 
-async def test_a_refused_connection_is_a_connect_error() -> None:
+def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # nothing listens once it is closed
+        port: int = probe.getsockname()[1]  # nothing listens once it is closed
+    return port
+
+
+async def test_a_refused_connection_is_a_connection_refused_error() -> None:
+    port = _closed_port()
     async with AsyncServerProxy(f"http://dave:pw123@127.0.0.1:{port}/RPC2") as proxy:
-        with pytest.raises(ConnectionError) as info:
+        with pytest.raises(ConnectionRefusedError) as info:
             await proxy.ping()
     error = info.value
+    assert isinstance(error, ConnectionRefused)
     assert isinstance(error, ConnectError)
     assert isinstance(error, TransportError)
     assert isinstance(error, OSError)
     assert isinstance(error, xmlrpc.client.Error)
+    assert error.errno == errno.ECONNREFUSED  # as the stdlib's own error carries it
+    assert isinstance(error.__cause__, aiohttp.ClientError)  # raised from aiohttp's
+    assert str(error).endswith(": Connection refused")
     assert f"127.0.0.1:{port}" in str(error)
     assert "pw123" not in str(error)
+    with pytest.raises(ConnectionRefusedError) as stdlib:
+        xmlrpc.client.ServerProxy(f"http://127.0.0.1:{port}/RPC2").ping()
+    assert stdlib.value.errno == error.errno
 
 
-async def test_an_unresolvable_host_is_a_connect_error() -> None:
+async def test_an_unresolvable_host_is_a_gaierror() -> None:
+    # The suite's resolver guard (conftest.py) fails names under .invalid locally, as a
+    # resolver does: socket.gaierror(EAI_NONAME), and no DNS query leaves the machine.
     async with AsyncServerProxy("http://no-such-host.invalid/RPC2", timeout=10) as proxy:
-        with pytest.raises(ConnectError, match="cannot connect"):
+        with pytest.raises(socket.gaierror) as info:
             await proxy.ping()
+        error = info.value
+        assert isinstance(error, NameResolutionError)
+        assert isinstance(error, ConnectError)
+        assert error.errno == socket.EAI_NONAME
+        assert "cannot connect to http://no-such-host.invalid/RPC2" in str(error)
+    with pytest.raises(socket.gaierror) as stdlib:
+        xmlrpc.client.ServerProxy("http://no-such-host.invalid/RPC2").ping()
+    assert stdlib.value.errno == error.errno
+
+
+@pytest.fixture
+def silent_listener() -> Iterator[int]:
+    """A port whose accept queue is full: a new connection's SYN gets no answer."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port: int = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):  # the queue holds backlog + 1; the rest never completes
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.1)
+    try:
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+async def test_a_connect_timeout_names_itself(silent_listener: int) -> None:
+    timeout = aiohttp.ClientTimeout(total=20, sock_connect=0.3)
+    started = time.monotonic()
+    url = f"http://127.0.0.1:{silent_listener}/RPC2"
+    async with AsyncServerProxy(url, timeout=timeout) as proxy:
+        with pytest.raises(TimeoutError) as info:
+            await proxy.ping()
+    assert time.monotonic() - started < 5
+    assert isinstance(info.value, TransportTimeout)
+    assert str(info.value) == (
+        f"connecting to {url} timed out (connect timeout: sock_connect=0.3 s)"
+    )
+    assert "20 s" not in str(info.value)
+
+
+async def test_a_whole_call_timeout_names_itself(raw_server: str) -> None:
+    async with AsyncServerProxy(f"{raw_server}/slow", timeout=0.5) as proxy:
+        with pytest.raises(TransportTimeout) as info:
+            await proxy.ping()
+    assert str(info.value) == f"call to {raw_server}/slow timed out after 0.5 s (timeout)"
+    assert isinstance(info.value.__cause__, (TimeoutError, asyncio.TimeoutError))
+
+
+@pytest.mark.parametrize("bad", [math.nan, -1.0, 0, -math.inf])
+def test_nan_zero_and_negative_timeouts_are_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        AsyncServerProxy("http://127.0.0.1:1/RPC2", timeout=bad)
+    if bad != 0:  # 0 in a ClientTimeout is aiohttp's "no limit"
+        with pytest.raises(ValueError, match=r"timeout\.total must be a positive number"):
+            AsyncServerProxy("http://127.0.0.1:1/RPC2", timeout=aiohttp.ClientTimeout(total=bad))
+    with pytest.raises(ValueError, match=r"timeout\.sock_read"):
+        AsyncServerProxy(
+            "http://127.0.0.1:1/RPC2", timeout=aiohttp.ClientTimeout(sock_read=math.nan)
+        )
+
+
+async def test_an_infinite_timeout_is_no_limit(raw_server: str) -> None:
+    async with AsyncServerProxy(f"{raw_server}/RPC2", timeout=math.inf) as proxy:
+        transport = proxy("transport")
+        assert transport._timeout.total is None
+        assert await proxy.ping() is True
+    timeout = aiohttp.ClientTimeout(total=math.inf, sock_read=math.inf)
+    async with AsyncServerProxy(f"{raw_server}/RPC2", timeout=timeout) as proxy:
+        assert proxy("transport")._timeout == aiohttp.ClientTimeout(total=None, sock_read=None)
+        assert await proxy.ping() is True
 
 
 async def test_a_dropped_fresh_connection_is_not_retried(raw_server: str, methods: Methods) -> None:
@@ -280,8 +378,53 @@ async def test_a_missing_unix_socket_is_a_connect_error(tmp_path: object) -> Non
 async def test_a_closed_proxy_refuses_calls_clearly(raw_server: str) -> None:
     proxy = AsyncServerProxy(f"{raw_server}/RPC2")
     await proxy.aclose()
-    with pytest.raises(TransportError, match="closed"):
+    with pytest.raises(TransportError, match="refused: the proxy was closed"):
         await proxy.ping()
+    proxy = AsyncServerProxy(f"{raw_server}/RPC2")
+    assert await proxy.ping() is True
+    await proxy.aclose()
+    with pytest.raises(TransportError, match="refused: the proxy was closed"):
+        await proxy.ping()
+
+
+async def test_calls_in_flight_or_queued_at_aclose_end_promptly(raw_server: str) -> None:
+    proxy = AsyncServerProxy(f"{raw_server}/slow", pool_size=2)
+    calls = [asyncio.ensure_future(proxy.ping()) for _ in range(5)]  # 2 sent, 3 queued
+    await asyncio.sleep(0.3)
+    started = time.monotonic()
+    await asyncio.wait_for(proxy.aclose(), 5)
+    outcomes = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 5)
+    assert time.monotonic() - started < 2
+    for outcome in outcomes:
+        assert type(outcome) is TransportError, outcome
+        assert str(outcome) == f"call to {raw_server}/slow abandoned: the proxy was closed"
+    await _then_good_call(AsyncServerProxy, raw_server)
+
+
+async def test_a_call_through_a_closed_session_is_a_transport_error(raw_server: str) -> None:
+    session = aiohttp.ClientSession()
+    proxy = AsyncServerProxy(f"{raw_server}/RPC2", session=session)
+    assert await proxy.ping() is True
+    await session.close()
+    with pytest.raises(TransportError, match="the aiohttp session given as session= is closed"):
+        await proxy.ping()
+
+
+def test_a_proxy_used_from_a_second_event_loop_says_so(example_server: ExampleServer) -> None:
+    proxy = AsyncServerProxy(example_server.url, timeout=10)
+    assert asyncio.run(proxy.ping()) is True
+    with pytest.raises(TransportError, match="belong to the event loop it was first used in"):
+        asyncio.run(proxy.ping())
+    asyncio.run(proxy.aclose())  # releases what it can, without the first loop
+    with pytest.raises(TransportError, match="the proxy was closed"):
+        asyncio.run(proxy.ping())
+    fresh = AsyncServerProxy(example_server.url, timeout=10)
+
+    async def use() -> object:
+        async with fresh:
+            return await fresh.ping()
+
+    assert asyncio.run(use()) is True
 
 
 @pytest.mark.parametrize(

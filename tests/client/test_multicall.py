@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import xmlrpc.client
 from typing import Any
 
@@ -12,8 +14,8 @@ from aioxmlrpc import (
     Fault,
     InvalidResponse,
     MultiCall,
-    MultiCallError,
     MultiCallIterator,
+    ProtocolError,
 )
 from aioxmlrpc._demo import ExampleServer
 
@@ -160,18 +162,131 @@ async def test_chunked_and_unchunked_results_are_identical(example_server: Examp
     assert plain(whole) == plain(chunked)
 
 
-async def test_a_failed_chunk_says_which_calls_it_carried(raw_server: str) -> None:
-    # /RPC2 of the test server has no system.multicall: every chunk gets a fault.
+async def test_a_failed_request_raises_the_same_error_with_and_without_chunks(
+    raw_server: str,
+) -> None:
+    # /RPC2 of the test server has no system.multicall: every request gets a fault.
     async with AsyncServerProxy(f"{raw_server}/RPC2") as proxy:
         multicall = MultiCall(proxy)
         for i in range(10):
             multicall.echo(i)
-        with pytest.raises(MultiCallError) as info:
+        with pytest.raises(Fault) as whole:
+            await multicall()
+        with pytest.raises(Fault) as chunked:
             await multicall(chunk_size=4)
-    error = info.value
-    assert (error.start, error.stop, error.total) in {(0, 4, 10), (4, 8, 10), (8, 10, 10)}
-    assert f"calls {error.start}-{error.stop - 1} of 10 failed" in str(error)
-    assert isinstance(error.__cause__, Fault)
+    assert type(whole.value) is type(chunked.value)
+    assert whole.value.faultCode == chunked.value.faultCode == -32601
+    async with AsyncServerProxy(f"{raw_server}/status/500") as proxy:
+        multicall = MultiCall(proxy)
+        for i in range(10):
+            multicall.echo(i)
+        with pytest.raises(ProtocolError) as http_whole:
+            await multicall()
+        with pytest.raises(ProtocolError) as http_chunked:
+            await multicall(chunk_size=4)
+    assert type(http_whole.value) is type(http_chunked.value)
+
+
+async def test_a_failed_chunk_cancels_the_chunks_not_yet_sent(
+    raw_server: str, methods: Methods
+) -> None:
+    async with AsyncServerProxy(f"{raw_server}/multicall") as proxy:
+        multicall = MultiCall(proxy)
+        multicall.crash()  # the first chunk fails as a whole (HTTP 500)
+        for _ in range(9):
+            multicall.ping()
+        with pytest.raises(ProtocolError):
+            await multicall(chunk_size=1, max_concurrency=1)
+        assert methods.calls.get("ping", 0) == 0  # no chunk after it was sent
+        assert methods.calls["system.multicall"] == 1
+        again = MultiCall(proxy)
+        again.ping()
+        assert list(await again()) == [True]
+
+
+async def test_sibling_chunks_in_flight_are_cancelled(raw_server: str, methods: Methods) -> None:
+    async with AsyncServerProxy(f"{raw_server}/multicall", timeout=10) as proxy:
+        multicall = MultiCall(proxy)
+        multicall.crash()
+        multicall.sleep(5)
+        multicall.sleep(5)
+        started = time.monotonic()
+        with pytest.raises(ProtocolError):
+            await multicall(chunk_size=1, max_concurrency=3)
+        assert time.monotonic() - started < 3
+        assert not _multicall_tasks()
+        assert await proxy.ping() is True
+
+
+async def test_the_fallback_cancels_sibling_calls_on_an_error(
+    raw_server: str, methods: Methods
+) -> None:
+    # /RPC2 lacks system.multicall (-32601), so the calls go one by one; one of them
+    # fails as a whole request (HTTP 500): the others, still running, are cancelled.
+    async with AsyncServerProxy(f"{raw_server}/RPC2", timeout=10) as proxy:
+        multicall = MultiCall(proxy)
+        multicall.sleep(5)
+        multicall.crash()
+        multicall.sleep(5)
+        started = time.monotonic()
+        with pytest.raises(ProtocolError):
+            await multicall(fallback=True)
+        assert time.monotonic() - started < 3
+        assert not _multicall_tasks()
+        assert await proxy.ping() is True
+
+
+def _multicall_tasks() -> list[asyncio.Task[Any]]:
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if not task.done() and "_MultiCall__" in getattr(task.get_coro(), "__qualname__", "")
+    ]
+
+
+async def test_every_value_is_marshalled_before_anything_is_sent(
+    raw_server: str, methods: Methods
+) -> None:
+    async with AsyncServerProxy(f"{raw_server}/multicall") as proxy:
+        multicall = MultiCall(proxy)
+        for i in range(9):
+            multicall.echo(i)
+        multicall.echo({1, 2})  # a set: not marshallable, in the last chunk
+        with pytest.raises(TypeError, match="cannot marshal"):
+            await multicall(chunk_size=3)
+        with pytest.raises(TypeError, match="cannot marshal"):
+            await multicall()
+    assert methods.calls == {}  # nothing reached the server
+
+
+async def test_a_malformed_item_raises_value_error_when_reached(raw_server: str) -> None:
+    # A standard server, one item not a one-element list: the others are still unwrapped
+    # (the shape of one item never turns the whole batch to "bare").
+    async with AsyncServerProxy(f"{raw_server}/multicall") as proxy:
+        multicall = MultiCall(proxy)
+        multicall.echo(1)
+        multicall.malformed()
+        multicall.echo([3])
+        results = await multicall()
+        assert results[0] == 1
+        assert results[2] == [3]
+        with pytest.raises(ValueError, match="unexpected type in multicall result"):
+            results[1]
+        outcomes = await multicall(return_exceptions=True)
+    assert outcomes[0] == 1
+    assert isinstance(outcomes[1], ValueError)
+    assert outcomes[2] == [3]
+
+
+async def test_bare_results_are_an_explicit_option(raw_server: str) -> None:
+    async with AsyncServerProxy(f"{raw_server}/multicall") as proxy:
+        multicall = MultiCall(proxy, bare_results=True)
+        multicall.malformed()
+        multicall.fault(3, "three")
+        assert (await multicall(return_exceptions=True))[0] == "bare"
+        results = await multicall()
+        with pytest.raises(Fault, match="three"):
+            results[1]
 
 
 async def test_fallback_sends_calls_one_by_one(raw_server: str, methods: Methods) -> None:
@@ -197,12 +312,46 @@ async def test_fallback_sends_calls_one_by_one(raw_server: str, methods: Methods
         assert chunked[2] is True
 
 
-async def test_fallback_on_an_http_error(raw_server: str) -> None:
-    async with AsyncServerProxy(f"{raw_server}/status/404") as proxy:
+@pytest.mark.parametrize("code", [400, 404, 500, 501])
+async def test_no_fallback_on_an_http_error(raw_server: str, methods: Methods, code: int) -> None:
+    # An HTTP error does not say the method is missing: the server may have run calls.
+    async with AsyncServerProxy(f"{raw_server}/status/{code}") as proxy:
         multicall = MultiCall(proxy)
         multicall.ping()
-        with pytest.raises(xmlrpc.client.ProtocolError):
-            await multicall(fallback=True)  # every individual call fails too
+        multicall.ping()
+        with pytest.raises(ProtocolError):
+            await multicall(fallback=True)
+    assert methods.calls["status"] == 1  # not sent again one by one
+
+
+async def test_no_fallback_on_a_fault_that_does_not_name_the_missing_method(
+    raw_server: str, methods: Methods
+) -> None:
+    async with AsyncServerProxy(f"{raw_server}/multicall") as proxy:
+        multicall = MultiCall(proxy)
+        multicall.ping()
+        multicall.whole_fault()  # Fault(1, "object not found") for the whole request
+        with pytest.raises(Fault, match="object not found"):
+            await multicall(fallback=True)
+    assert methods.calls["system.multicall"] == 1
+    assert methods.calls["ping"] == 1  # ran once, inside the multicall only
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "falls_back"),
+    [
+        (-32601, "anything", True),
+        (1, "method 'system.multicall' not found", True),
+        (1, "<class 'Exception'>:method \"system.multicall\" is not supported", True),
+        (1, "object not found", False),
+        (-32600, "unknown method ping", False),
+        (1, "system.multicall: bad arguments", False),
+    ],
+)
+def test_only_an_unambiguous_not_found_falls_back(code: int, text: str, falls_back: bool) -> None:
+    from aioxmlrpc._multicall import _lacks_multicall
+
+    assert _lacks_multicall(Fault(code, text)) is falls_back
 
 
 async def test_a_wrong_number_of_results_is_refused(raw_server: str) -> None:

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from aioxmlrpc import AsyncServerProxy, TransportTimeout
-from aioxmlrpc._pool import FairGate
+from aioxmlrpc._http._pool import FairGate
 
 
 async def test_a_call_waiting_for_the_pool_is_not_overtaken_by_later_calls(

@@ -535,7 +535,7 @@ async def test_tcp_and_unix_servers_are_separate(
 async def test_multicall_reads_supervisords_bare_results(supervisord_unix: str) -> None:
     async with _unix_proxy(supervisord_unix) as proxy:
         pid = await proxy.supervisor.getPID()
-        multicall = MultiCall(proxy)
+        multicall = MultiCall(proxy, bare_results=True)
         multicall.supervisor.getState()
         multicall.supervisor.getPID()
         multicall.supervisor.getAllProcessInfo()
@@ -558,7 +558,7 @@ async def test_multicall_reads_supervisords_bare_results(supervisord_unix: str) 
 
 async def test_multicall_chunks_against_supervisord(supervisord_unix: str) -> None:
     async with _unix_proxy(supervisord_unix) as proxy:
-        multicall = MultiCall(proxy)
+        multicall = MultiCall(proxy, bare_results=True)
         for _ in range(300):
             multicall.supervisor.getState()
         whole = await multicall(return_exceptions=True)

@@ -15,6 +15,8 @@ import tracemalloc
 import xmlrpc.client
 from typing import Any
 
+import pytest
+
 from aioxmlrpc import codec
 from aioxmlrpc.codec import cache_stats, clear_caches
 from aioxmlrpc.codec._cache import Cache
@@ -60,19 +62,20 @@ def test_attributes_make_no_new_plans() -> None:
     assert cache_stats()["plans"].entries == before
 
 
+@pytest.mark.timeout(180)  # tracing every allocation makes parsing a few times slower
 def test_a_flood_of_valid_documents_leaves_the_caches_within_their_budgets() -> None:
     rng = random.Random(99)
     gc.collect()
     tracemalloc.start()
     try:
         baseline = tracemalloc.get_traced_memory()[0]
-        for _ in range(3000):
+        for _ in range(1500):
             body, options, _ = document(rng, wild=0.6)
             with contextlib.suppress(xmlrpc.client.Fault):
                 codec.loads(body, **options)
         # A few large ones, with long prefixes on every element.
-        for i in range(3):
-            big = [{"k" * 40 + str(j): [j, "v" * 30]} for j in range(3000 + i)]
+        for i in range(2):
+            big = [{"k" * 40 + str(j): [j, "v" * 30]} for j in range(2000 + i)]
             codec.loads(response(big, f"prefix{i}" + "q" * 200))
         gc.collect()
         retained = tracemalloc.get_traced_memory()[0] - baseline
@@ -101,6 +104,43 @@ def test_a_cache_forgets_its_oldest_generation_to_stay_within_budget() -> None:
     assert len(table) == stats.entries
     cache.add(table, 500, "too big", 600)  # over half the budget: never kept
     assert 500 not in table
+
+
+def test_entries_in_use_survive_a_flood_of_new_ones() -> None:
+    used = set(range(5))
+    cache: Cache[int, int] = Cache("test", 4000, keep=lambda value: value in used)
+    table: dict[int, int] = {}
+    for key in range(10):
+        cache.add(table, key, key, 30)
+    for key in range(1000, 3000):  # never used again: they push each other out
+        cache.add(table, key, key, 30)
+        assert cache.stats().size <= 4000
+    assert all(key in table for key in used)
+    assert not any(key in table for key in range(5, 10))
+    assert cache.stats().evicted > 1900
+
+
+def _one_off(rng: random.Random, depth: int = 60) -> Any:
+    """A value nested ``depth`` deep, each level an array or a struct at random."""
+    value: Any = rng.randint(0, 9)
+    for _ in range(depth):
+        value = [value] if rng.random() < 0.5 else {"k": value}
+    return value
+
+
+def test_the_plans_of_replies_read_again_survive_a_flood_of_one_off_shapes() -> None:
+    ordinary = response(RECORDS)
+    for _ in range(2):  # two documents use its plans: they are in use
+        codec.loads(ordinary)
+    rng = random.Random(5)
+    evicted = cache_stats()["plans"].evicted
+    for _ in range(1500):
+        value = _one_off(rng)
+        assert codec.loads(response(value))[0][0] == value
+    assert cache_stats()["plans"].evicted > evicted + 1000  # the flood did churn the cache
+    added = cache_stats()["plans"].added
+    assert codec.loads(ordinary)[0][0] == RECORDS
+    assert cache_stats()["plans"].added == added  # nothing compiled again
 
 
 def test_clear_caches_empties_them_and_parsing_refills_them() -> None:

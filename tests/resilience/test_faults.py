@@ -102,7 +102,7 @@ class Case:
     pause: float = 0.0  # seconds between the priming call and the call under test
     received: int = 1  # requests the proxy receives during the call
     forwarded: int = 1  # ... and forwards to the server
-    retries: int = 0  # transparent retries by the client
+    retries: int | tuple[int, ...] = 0  # transparent retries by the client (or the choices)
 
 
 RAW_CASES = [
@@ -143,10 +143,12 @@ RAW_CASES = [
          received=2, forwarded=1, retries=1),
     Case("drop-second-request-big", drop_second_request(), None, 1 + MARGIN, call="big",
          prime=drop_second_request(), received=2, forwarded=1, retries=1),
-    # The server closes the idle connection just as the client reuses it: the request
-    # dies in the closed socket (the proxy never sees it) and one retry succeeds.
+    # The server closes the idle connection just as the client reuses it. When its end of
+    # stream has arrived, the check made before sending sees it and the call takes a new
+    # connection; when it arrives a moment later, the request dies in the closed socket
+    # (the proxy never sees it) and one retry succeeds. Either way, the call succeeds.
     Case("close-idle-keepalive-race", close_idle_keepalive(), None, MARGIN,
-         prime=close_idle_keepalive(), retries=1),
+         prime=close_idle_keepalive(), retries=(0, 1)),
     # The client saw the close while idle: a new connection, no retry needed.
     Case("close-idle-keepalive-noticed", close_idle_keepalive(), None, MARGIN,
          prime=close_idle_keepalive(), pause=0.2),
@@ -273,7 +275,8 @@ async def test_a_fault_gives_the_right_outcome_in_time(
         assert case.at_least - 0.05 <= elapsed <= case.bound, elapsed
         assert after.received - before.received == case.received
         assert after.forwarded - before.forwarded == case.forwarded
-        assert after.retries - before.retries == case.retries
+        allowed = case.retries if isinstance(case.retries, tuple) else (case.retries,)
+        assert after.retries - before.retries in allowed
 
         if case.expect is None:
             faults.fault = none()

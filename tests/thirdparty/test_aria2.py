@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.client
+import logging
 import os
 import re
 import secrets
@@ -530,6 +531,25 @@ async def test_verbose_shows_the_exchange_and_the_token(
     assert "reply: 'HTTP/1.1 200 OK\\r\\n'" in out
     assert "header: Content-Encoding: gzip" in out  # aria2 compresses for us
     assert "<name>enabledFeatures</name>" in out  # the body is shown decompressed
-    # Redaction covers credentials in the URL (and Authorization/Cookie headers) only: a
-    # secret passed as a call parameter, as aria2's token is, is printed like any value.
+    # A secret passed as a call parameter, as aria2's token is, is printed like any value
+    # unless it is registered with secrets= (the next test).
     assert f"<string>{aria2.token}</string>" in out
+
+
+async def test_a_registered_token_never_shows(
+    aria2: Aria2, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="aioxmlrpc")
+    async with _proxy(aria2, verbose=True, secrets=[aria2.token]) as proxy:
+        info = await proxy.aria2.getVersion(aria2.token)
+        with pytest.raises(Fault, match="Unauthorized"):
+            await proxy.aria2.getVersion("token:wrong")
+        multicall = MultiCall(proxy)
+        multicall.aria2.getVersion(aria2.token)
+        assert list(await multicall()) == [info]
+    out = capsys.readouterr().out
+    assert "<string>***</string>" in out
+    assert "<methodName>aria2.getVersion</methodName>" in out
+    assert aria2.secret not in out
+    assert aria2.secret not in caplog.text
+    assert "<string>***</string>" in caplog.text

@@ -16,10 +16,12 @@ What happens to a call, in order:
 4. A connection the server closed while it sat idle in the pool is retried once, and only
    when nothing of a reply came back on it (the standard library's rule); a cancelled or
    failed call closes its connection instead of returning a half-read one to the pool.
+   A pooled connection with anything to read is never reused (``_pool.py``).
 
-Every aiohttp exception is mapped to ours in :func:`_translate`, the one place that knows
-them: :class:`~aioxmlrpc.TransportTimeout`, :class:`~aioxmlrpc.ConnectError`,
-:class:`~aioxmlrpc.TransportError`, :class:`~aioxmlrpc.TruncatedResponse`.
+One attempt is one call of :meth:`HTTPTransport._attempt`; :meth:`HTTPTransport.request`
+makes a second one when the first may be retried (:meth:`HTTPTransport._may_retry`).
+Every aiohttp exception is mapped to ours in ``_errors.py``, the one place that knows
+them, and raised ``from`` it.
 """
 
 from __future__ import annotations
@@ -31,9 +33,7 @@ import io
 import logging
 import re
 import ssl
-import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 from urllib.parse import unquote_to_bytes, urlsplit, urlunsplit
 
@@ -41,21 +41,23 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
-from ._exceptions import (
-    ConnectError,
+from .._exceptions import (
     InvalidResponse,
     ProtocolError,
     ResponseTooLarge,
     TransportError,
     TransportTimeout,
-    TruncatedResponse,
 )
+from .._redact import redact_url
+from .._types import Value
+from .._version import __version__
+from ..codec import ResponseParser
+from ..hooks import REQUEST_HEADERS
+from ._dump import Secrets, WireDump, logger
+from ._errors import Call, translate
 from ._inflate import Inflater
-from ._pool import ATTEMPT, Attempt, FairGate, TCPConnector, UnixConnector
-from ._redact import redact_headers, redact_url
-from ._types import Value
-from ._version import __version__
-from .codec import ResponseParser
+from ._pool import ATTEMPT, Attempt, FairGate, GateClosed, TCPConnector, UnixConnector
+from ._timeouts import DEFAULT_CONNECT_TIMEOUT, client_timeout, queue_limit, with_total
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -66,13 +68,8 @@ __all__ = [
     "parse_uri",
 ]
 
-logger = logging.getLogger("aioxmlrpc")
-
 #: Seconds a whole call may take, connecting, sending and reading included.
 DEFAULT_TIMEOUT = 30.0
-#: Seconds to establish a TCP connection, within the whole call's time (waiting for a
-#: free connection from the pool counts only against the whole call's time).
-DEFAULT_CONNECT_TIMEOUT = 10.0
 #: Connections kept open to the server at most (calls beyond wait for one).
 DEFAULT_POOL_SIZE = 100
 
@@ -86,6 +83,8 @@ _MIB = 1 << 20
 _SKIP_AUTO_HEADERS = frozenset({"Accept"})
 # Bodies up to this size are read whole and parsed in one pass.
 _READ_WHOLE = 64 * 1024
+# What a failed attempt can raise that is aiohttp's or asyncio's, not ours.
+_FOREIGN = (aiohttp.ClientError, TimeoutError, asyncio.TimeoutError)
 
 
 class Transport(Protocol):
@@ -107,13 +106,26 @@ class Transport(Protocol):
         ...
 
 
-@dataclass(frozen=True)
 class _Target:
     """A server URL, parsed once: what to connect to and what to show."""
 
-    url: URL  # without credentials
-    display: str  # the URL with its password redacted
-    headers: CIMultiDict[str]  # per-call headers, Authorization included
+    __slots__ = ("_extra", "_raw", "_secrets", "display", "headers", "url")
+
+    def __init__(
+        self, raw: str, url: URL, display: str, headers: CIMultiDict[str], extra: tuple[str, ...]
+    ) -> None:
+        self._raw = raw
+        self.url = url  # without credentials
+        self.display = display  # the URL with its password redacted
+        self.headers = headers  # per-call headers, Authorization included
+        self._extra = extra
+        self._secrets: Secrets | None = None
+
+    def secrets(self) -> Secrets:
+        """What verbose output hides: the password, its token, ``secrets=``; built once."""
+        if self._secrets is None:
+            self._secrets = Secrets.of_url(self._raw, self._extra)
+        return self._secrets
 
 
 def parse_uri(uri: str) -> tuple[str, str]:
@@ -155,6 +167,12 @@ class HTTPTransport:
         gzip_threshold: Compress request bodies larger than this many bytes (default:
             never; not every server accepts compressed requests).
         output: Where verbose output goes (default ``sys.stdout``, as the stdlib).
+        secrets: Strings never to show in verbose output or logs (an aria2
+            ``"token:..."`` parameter, an API key): replaced by ``***`` wherever they
+            appear, as the URL's password already is.
+
+    Raises:
+        ValueError: A timeout that is NaN, zero or negative, or a ``pool_size`` below 1.
     """
 
     def __init__(
@@ -170,6 +188,7 @@ class HTTPTransport:
         user_agent: str | None = None,
         gzip_threshold: int | None = None,
         output: TextIO | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         """Store the options; the session is created inside the event loop, on first use."""
         if pool_size < 1:
@@ -190,10 +209,10 @@ class HTTPTransport:
         self._pool_size = pool_size
         self._gzip_threshold = gzip_threshold
         self._output = output
-        self._timeout = _client_timeout(timeout)
+        self._timeout = client_timeout(timeout)
         # Our session's calls queue for a connection in order (see _pool.py); a caller's
         # session has its own limits, unknown to us.
-        self._gate = FairGate(pool_size, _queue_limit(self._timeout)) if session is None else None
+        self._gate = FairGate(pool_size, queue_limit(self._timeout)) if session is None else None
         base: CIMultiDict[str] = CIMultiDict(
             {
                 "Content-Type": "text/xml",
@@ -204,7 +223,9 @@ class HTTPTransport:
         base.update(headers.items() if isinstance(headers, Mapping) else headers)
         self._headers = base
         self._targets: dict[str, _Target] = {}
+        self._secrets = tuple(secrets)
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # our session's
         # What every POST passes. Our own session has the timeout and the headers to skip
         # already; a caller's session needs them with each request.
         self._post_options: dict[str, Any] = {
@@ -231,14 +252,14 @@ class HTTPTransport:
                 userinfo, _, netloc = netloc.rpartition("@")
                 headers["Authorization"] = _basic_auth(userinfo)
             clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-            target = _Target(URL(clean), redact_url(url), headers)
+            target = _Target(url, URL(clean), redact_url(url), headers, self._secrets)
             if len(self._targets) < 64:
                 self._targets[url] = target
         return target
 
-    def _open(self) -> aiohttp.ClientSession:
+    def _open(self, target: _Target) -> aiohttp.ClientSession:
         if self._closed:
-            raise TransportError("the transport is closed")
+            raise TransportError(f"call to {target.display} refused: the proxy was closed")
         connector: aiohttp.BaseConnector
         if self._unix_socket is not None:
             connector = UnixConnector(self._unix_socket, limit=self._pool_size)
@@ -251,14 +272,26 @@ class HTTPTransport:
             auto_decompress=False,
             skip_auto_headers=_SKIP_AUTO_HEADERS,
         )
+        self._loop = asyncio.get_running_loop()
         return self._session
 
     async def aclose(self) -> None:
-        """Close the session (if it is ours) and its connections; idempotent."""
+        """Close the session (if it is ours) and its connections; idempotent.
+
+        Calls still waiting for a connection, or for their reply, end at once with
+        :class:`~aioxmlrpc.TransportError` ("the proxy was closed").
+        """
         self._closed = True
+        if self._gate is not None:
+            self._gate.close()
         session, self._session = self._session, None
-        if session is not None and self._owns_session:
-            await session.close()
+        if session is None or not self._owns_session:
+            return
+        if self._loop is not asyncio.get_running_loop():
+            # Its loop is gone (asyncio.run() ended): so are its connections; drop it.
+            session.detach()
+            return
+        await session.close()
 
     async def request(
         self, url: str, body: bytes, parser: ResponseParser, *, verbose: bool = False
@@ -269,82 +302,123 @@ class HTTPTransport:
             Fault: The server answered with a fault.
             ProtocolError: The HTTP status was not 200.
             ResponseError: A subclass, for a body that is not a valid XML-RPC response.
-            TransportError: A subclass, for the connection or a timeout.
+            TransportError: A subclass, for the connection, a timeout, or a closed proxy.
         """
         target = self._target(url)
-        session = self._session or self._open()
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is None:
+            session = self._open(target)
+        elif self._loop is not loop and self._owns_session:
+            raise TransportError(
+                f"call to {target.display} refused: this proxy's connections belong to the "
+                "event loop it was first used in; use one proxy per event loop (each "
+                "asyncio.run()), or aclose() it before its loop ends"
+            )
+        elif not self._owns_session and session.closed:  # ours closes only in aclose()
+            raise TransportError(
+                f"call to {target.display} refused: the aiohttp session given as session= is closed"
+            )
         headers = target.headers
+        extra = REQUEST_HEADERS.get()
+        if extra:  # added by a hook for this call (a traceparent, say)
+            headers = headers.copy()
+            headers.update(extra)
         if self._gzip_threshold is not None and len(body) > self._gzip_threshold:
             body = gzip.compress(body, compresslevel=6)
             headers = headers.copy()
             headers["Content-Encoding"] = "gzip"
-        show = verbose or logger.isEnabledFor(logging.DEBUG)
-        if show:
-            self._show_request(target, headers, body, verbose)
-        options = self._post_options
-        started = asyncio.get_running_loop().time()
+        dump = None
+        if verbose or logger.isEnabledFor(logging.DEBUG):
+            dump = WireDump(target.secrets(), verbose, self._output)
+            dump.request(target.url, headers, body)
+        started = loop.time()
         gate = self._gate
         queued = gate is not None and not gate.try_enter()
         if queued:
             await self._queue(target)
+        state = Attempt()
+        options = self._post_options
         try:
             if queued:
                 options = {**options, "timeout": self._remaining(started, target)}
-            for attempt in (1, 2):
-                state = Attempt()
-                ATTEMPT.set(state)
-                # aiohttp wants a file object above 1 MiB (it warns otherwise); a fresh one
-                # each attempt, so that a retry sends the whole body again.
-                data: bytes | io.BytesIO = body if len(body) <= _MIB else io.BytesIO(body)
-                try:
-                    response = await session.post(target.url, data=data, headers=headers, **options)
-                    state.replied = True
-                    try:
-                        encoding = self._check(response, target, parser, show, verbose)
-                        length = response.content_length
-                        if length is not None and length <= _READ_WHOLE and not encoding:
-                            whole = await response.read()
-                            if show:
-                                self._show_body(whole, verbose)
-                            value = parser.close(whole)
-                        else:
-                            value = await self._read_stream(
-                                response, encoding, parser, show, verbose
-                            )
-                    except BaseException:
-                        # Cancelled or failed mid-body: drop the connection, never pool it.
-                        response.close()
-                        raise
-                    response.release()
-                    return value
-                except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-                    if attempt == 1 and self._may_retry(exc, state):
-                        logger.debug("retrying %s on a new connection: %s", target.display, exc)
-                        # One time budget for both tries.
-                        options = {**options, "timeout": self._remaining(started, target)}
-                        continue
-                    if state.replied:
-                        raise TruncatedResponse(
-                            f"{target.display} closed the connection in the middle of its reply"
-                        ) from None
-                    raise _translate(exc, target, self) from None
-                except aiohttp.ClientError as exc:
-                    raise _translate(exc, target, self) from None
-                except (TimeoutError, asyncio.TimeoutError) as exc:
-                    raise _translate(exc, target, self) from None
-            raise AssertionError("unreachable")  # pragma: no cover
+            try:
+                return await self._attempt(
+                    session, target, headers, body, parser, dump, options, state
+                )
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                if not self._may_retry(exc, state):
+                    raise
+                logger.debug("retrying %s on a new connection: %s", target.display, exc)
+            # The second attempt, on a new connection, within what is left of the time.
+            options = {**options, "timeout": self._remaining(started, target)}
+            state.reused = state.replied = False
+            return await self._attempt(session, target, headers, body, parser, dump, options, state)
+        except _FOREIGN as exc:
+            raise translate(exc, self._call(target, state)) from exc
         finally:
             if gate is not None:
                 gate.leave()
+
+    def _call(self, target: _Target, state: Attempt) -> Call:
+        """What the error mapping needs to know of a failed call."""
+        gate = self._gate
+        return Call(
+            where=target.display,
+            timeout=self._timeout,
+            closed=self._closed,
+            replied=state.replied,
+            proxy=self._proxy_display,
+            crowded=gate is not None and gate.busy > 1 and self._pool_size > 1,
+        )
+
+    async def _attempt(
+        self,
+        session: aiohttp.ClientSession,
+        target: _Target,
+        headers: CIMultiDict[str],
+        body: bytes,
+        parser: ResponseParser,
+        dump: WireDump | None,
+        options: dict[str, Any],
+        state: Attempt,
+    ) -> Value:
+        """One POST and its reply, read and parsed; a failed read never pools its connection."""
+        ATTEMPT.set(state)
+        # aiohttp wants a file object above 1 MiB (it warns otherwise); a fresh one each
+        # attempt, so that a retry sends the whole body again.
+        data: bytes | io.BytesIO = body if len(body) <= _MIB else io.BytesIO(body)
+        response = await session.post(target.url, data=data, headers=headers, **options)
+        state.replied = True
+        try:
+            encoding = self._check(response, target, parser, dump)
+            length = response.content_length
+            if length is not None and length <= _READ_WHOLE and not encoding:
+                whole = await response.read()
+                if dump is not None:
+                    dump.whole_body(whole)
+                value = parser.close(whole)
+            else:
+                value = await self._read_stream(response, encoding, parser, dump)
+        except BaseException:
+            # Cancelled or failed mid-body: drop the connection, never pool it.
+            response.close()
+            raise
+        response.release()
+        return value
 
     async def _queue(self, target: _Target) -> None:
         """Wait for a place in the pool, in turn, within the call's total timeout."""
         assert self._gate is not None  # noqa: S101 - only called with a gate
         try:
             await self._gate.enter()
+        except GateClosed:
+            raise TransportError(
+                f"call to {target.display} abandoned: the proxy was closed"
+            ) from None
         except (TimeoutError, asyncio.TimeoutError):
             raise TransportTimeout(
-                f"call to {target.display} timed out after {_queue_limit(self._timeout):g} s "
+                f"call to {target.display} timed out after {queue_limit(self._timeout):g} s "
                 f"waiting for one of the pool's {self._pool_size} connections (pool_size)"
             ) from None
 
@@ -354,20 +428,16 @@ class HTTPTransport:
             return self._timeout
         left = total - (asyncio.get_running_loop().time() - started)
         if left <= 0:
-            raise TransportTimeout(f"call to {target.display} timed out after {total:g} s")
-        timeout = self._timeout  # the caller's other settings (sock_read...) stay as given
-        return aiohttp.ClientTimeout(
-            total=left,
-            connect=timeout.connect,
-            sock_read=timeout.sock_read,
-            sock_connect=timeout.sock_connect,
-            ceil_threshold=timeout.ceil_threshold,
-        )
+            raise TransportTimeout(
+                f"call to {target.display} timed out after {total:g} s (timeout)"
+            )
+        # The caller's other settings (sock_read...) stay as given.
+        return with_total(self._timeout, total=left)
 
     def _may_retry(self, exc: Exception, state: Attempt) -> bool:
         # Only a pooled connection that gave no reply at all: the request may never have
         # reached the server. Outside sessions cannot tell us about reuse; trust the error.
-        if state.replied or isinstance(exc, aiohttp.ClientConnectorError):
+        if self._closed or state.replied or isinstance(exc, aiohttp.ClientConnectorError):
             return False  # a reply came, or no connection was ever made
         if isinstance(exc, aiohttp.ServerDisconnectedError) and not isinstance(exc.message, str):
             return False  # part of a reply head arrived: the server had the request
@@ -378,16 +448,16 @@ class HTTPTransport:
         response: aiohttp.ClientResponse,
         target: _Target,
         parser: ResponseParser,
-        show: bool,
-        verbose: bool,
+        dump: WireDump | None,
     ) -> str:
         """Refuse a reply by its head (status, Content-Type, declared size).
 
         Returns:
             Its content coding, lowercase; empty for none (or ``identity``).
         """
-        if show:
-            self._show_reply(response, verbose)
+        if dump is not None:
+            raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
+            dump.reply(response.version or (1, 1), response.status, response.reason or "", raw)
         if response.status != 200:
             raise ProtocolError(
                 target.display, response.status, response.reason or "", dict(response.headers)
@@ -419,63 +489,26 @@ class HTTPTransport:
         response: aiohttp.ClientResponse,
         encoding: str,
         parser: ResponseParser,
-        show: bool,
-        verbose: bool,
+        dump: WireDump | None,
     ) -> Value:
         """Feed a large or compressed body to the parser as it arrives."""
+        shown = dump.body() if dump is not None else None
         if not encoding:
             async for chunk in response.content.iter_chunked(_READ_WHOLE):
-                if show:
-                    self._show_body(chunk, verbose)
+                if shown is not None:
+                    shown.feed(chunk)
                 parser.feed(chunk)
-            return parser.close()
-        inflate = Inflater(encoding)
-        async for chunk in response.content.iter_chunked(_READ_WHOLE):
-            for piece in inflate.feed(chunk):
-                if show:
-                    self._show_body(piece, verbose)
-                parser.feed(piece)
-        inflate.finish()
+        else:
+            inflate = Inflater(encoding)
+            async for chunk in response.content.iter_chunked(_READ_WHOLE):
+                for piece in inflate.feed(chunk):
+                    if shown is not None:
+                        shown.feed(piece)
+                    parser.feed(piece)
+            inflate.finish()
+        if shown is not None:
+            shown.close()
         return parser.close()
-
-    # -- verbose output, as http.client's debuglevel prints it ---------------------------
-
-    def _print(self, text: str, verbose: bool) -> None:
-        logger.debug("%s", text)
-        if verbose:
-            print(text, file=self._output or sys.stdout)
-
-    def _show_request(
-        self, target: _Target, headers: CIMultiDict[str], body: bytes, verbose: bool
-    ) -> None:
-        url = target.url
-        path = url.raw_path_qs or "/"
-        host = url.host or "localhost"
-        if url.explicit_port:
-            host = f"{host}:{url.port}"
-        lines = [f"POST {path} HTTP/1.1", f"Host: {host}"]
-        lines += [f"{name}: {value}" for name, value in redact_headers(headers)]
-        lines.append(f"Content-Length: {len(body)}")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-        self._print(f"send: {head!r}", verbose)
-        self._print(f"send: {body!r}", verbose)
-
-    def _show_reply(self, response: aiohttp.ClientResponse, verbose: bool) -> None:
-        major, minor = response.version or (1, 1)
-        version = f"HTTP/{major}.{minor}"
-        self._print(f"reply: '{version} {response.status} {response.reason}\\r\\n'", verbose)
-        raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
-        for name, value in redact_headers(raw):
-            self._print(f"header: {name}: {value}", verbose)
-
-    def _show_body(self, data: bytes, verbose: bool) -> None:
-        self._print(f"body: {data!r}", verbose)
-
-
-def _queue_limit(timeout: aiohttp.ClientTimeout) -> float | None:
-    """How long a call may wait for a pooled connection: aiohttp counts it in both."""
-    limits = [t for t in (timeout.total, timeout.connect) if t is not None]
-    return min(limits) if limits else None
 
 
 def _refused_type(content_type: str) -> bool:
@@ -489,55 +522,3 @@ def _refused_type(content_type: str) -> bool:
 
 
 _REFUSED_TYPES: dict[str, bool] = {}
-
-
-def _client_timeout(timeout: float | aiohttp.ClientTimeout | None) -> aiohttp.ClientTimeout:
-    if isinstance(timeout, aiohttp.ClientTimeout):
-        return timeout
-    if timeout is None:
-        return aiohttp.ClientTimeout(total=None)
-    if timeout <= 0:
-        raise ValueError(f"timeout must be positive or None, not {timeout!r}")
-    # sock_connect, not connect: aiohttp counts waiting for a free pooled connection in
-    # "connect", and a busy pool is not a dead server (the total bounds the wait anyway).
-    return aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, DEFAULT_CONNECT_TIMEOUT))
-
-
-def _describe_timeout(transport: HTTPTransport) -> str:
-    timeout = transport._timeout
-    if timeout.total is not None:
-        return f"{timeout.total:g} s"
-    return "the configured timeout"
-
-
-def _translate(exc: BaseException, target: _Target, transport: HTTPTransport) -> Exception:
-    """Map an aiohttp or asyncio exception to ours: the one place that knows them."""
-    where = target.display
-    if isinstance(exc, (TimeoutError, asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-        return TransportTimeout(f"call to {where} timed out after {_describe_timeout(transport)}")
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return ConnectError(f"TLS certificate of {where} rejected: {exc.certificate_error}")
-    if isinstance(exc, aiohttp.ClientProxyConnectionError):
-        return ConnectError(f"cannot connect to proxy {transport._proxy_display}: {_reason(exc)}")
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return ConnectError(f"cannot connect to {where}: {_reason(exc)}")
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        if not isinstance(exc.message, str):
-            return ConnectError(f"{where} closed the connection in the middle of its reply")
-        return ConnectError(f"{where} closed the connection without replying")
-    if isinstance(exc, aiohttp.ClientOSError):
-        return ConnectError(f"connection to {where} failed: {_reason(exc)}")
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return TruncatedResponse(f"body from {where} ended early: {exc}")
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return TransportError(f"bad HTTP reply from {where}: {exc.message}")
-    if isinstance(exc, aiohttp.InvalidURL):
-        return TransportError(f"invalid URL {where}")
-    return TransportError(f"call to {where} failed: {type(exc).__name__}: {exc}")
-
-
-def _reason(exc: BaseException) -> str:
-    os_error = getattr(exc, "os_error", None)
-    if isinstance(os_error, OSError) and os_error.strerror:
-        return os_error.strerror
-    return str(exc) or type(exc).__name__
