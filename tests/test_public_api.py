@@ -16,6 +16,7 @@ import aioxmlrpc
 import aioxmlrpc.codec
 import aioxmlrpc.profiles
 import aioxmlrpc.server
+import aioxmlrpc.testing
 
 PACKAGE = pathlib.Path(aioxmlrpc.__file__).parent
 
@@ -27,8 +28,17 @@ def _isort_key(name: str) -> tuple[int, str]:
     return (1 if name[0].isupper() else 2), name
 
 
+PUBLIC_MODULES = (
+    aioxmlrpc,
+    aioxmlrpc.codec,
+    aioxmlrpc.profiles,
+    aioxmlrpc.server,
+    aioxmlrpc.testing,
+)
+
+
 def test_all_is_sorted_and_complete() -> None:
-    for module in (aioxmlrpc, aioxmlrpc.codec, aioxmlrpc.profiles, aioxmlrpc.server):
+    for module in PUBLIC_MODULES:
         assert list(module.__all__) == sorted(module.__all__, key=_isort_key)
         public = {
             name
@@ -43,7 +53,7 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_every_public_name_has_a_docstring() -> None:
-    for module in (aioxmlrpc, aioxmlrpc.codec, aioxmlrpc.profiles, aioxmlrpc.server):
+    for module in PUBLIC_MODULES:
         assert module.__doc__
         for name in module.__all__:
             value = getattr(module, name)
