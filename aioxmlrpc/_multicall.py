@@ -259,7 +259,8 @@ class MultiCall:
             raise whole  # the server ran calls: never fall back after this
         if not isinstance(results, list) or len(results) != len(calls):
             got = f"{len(results)} results" if isinstance(results, list) else repr(results)[:80]
-            raise InvalidResponse(f"system.multicall returned {got} for {len(calls)} calls")
+            name = "system.multicall" if self.__profile is None else self.__profile.multicall_method
+            raise InvalidResponse(f"{name} returned {got} for {len(calls)} calls")
         return results
 
     async def __one_by_one(

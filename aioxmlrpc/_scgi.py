@@ -124,7 +124,10 @@ class SCGITransport:
         self._pool_size = pool_size
         self._secrets = tuple(secrets)
         self._output = output
+        # One gate per event loop: no connection outlives its call, so a transport may
+        # serve several loops in turn (each asyncio.run()), unlike a pooled HTTP one.
         self._gate: asyncio.Semaphore | None = None
+        self._gate_loop: asyncio.AbstractEventLoop | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._closed = False
 
@@ -179,8 +182,9 @@ class SCGITransport:
         parser: ResponseParser,
         dump: WireDump | None,
     ) -> Value:
-        if self._gate is None:
-            self._gate = asyncio.Semaphore(self._pool_size)
+        loop = asyncio.get_running_loop()
+        if self._gate is None or self._gate_loop is not loop:
+            self._gate, self._gate_loop = asyncio.Semaphore(self._pool_size), loop
         async with self._gate:
             reader, writer = await self._connect(display, address)
             self._writers.add(writer)

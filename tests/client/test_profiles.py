@@ -455,3 +455,15 @@ async def test_profiles_hold_with_hooks_and_the_token_is_hidden_from_them(replay
         await aria2.aria2.getVersion()
     assert replay.last() == ("aria2.getVersion", ("token:s3cret",))
     assert "s3cret" not in repr(seen)
+
+
+async def test_a_short_multicall_reply_names_the_profiles_method(replay: Replay) -> None:
+    from aioxmlrpc import InvalidResponse
+
+    replay.replies["multiCall"] = _py([[1]])
+    async with AsyncServerProxy(replay.url, profile="koji", timeout=TIMEOUT) as koji:
+        multicall = MultiCall(koji)
+        multicall.one()
+        multicall.two()
+        with pytest.raises(InvalidResponse, match=r"^multiCall returned 1 results for 2 calls$"):
+            await multicall()

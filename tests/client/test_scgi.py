@@ -411,3 +411,15 @@ async def test_a_reset_before_any_reply_is_a_connect_error() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+def test_one_transport_serves_one_event_loop_after_another(scgi: SCGIServer) -> None:
+    proxy = AsyncServerProxy(scgi.url, timeout=TIMEOUT, pool_size=1)
+
+    async def call(value: int) -> int:
+        result: int = await proxy.add(value, 1)
+        return result
+
+    assert asyncio.run(call(1)) == 2
+    assert asyncio.run(call(2)) == 3  # a new loop: a new gate, no stale connection
+    asyncio.run(proxy.aclose())
