@@ -453,3 +453,21 @@ async def test_a_session_that_raised_writes_no_cassette(tmp_path: Path) -> None:
         await failing_session()
     assert len(cassette.interactions) == 1
     assert not path.exists()
+
+
+async def test_concurrent_calls_are_kept_in_the_order_they_were_sent(tmp_path: Path) -> None:
+    import asyncio
+
+    path = tmp_path / "gather.json"
+    async with FakeServer() as server:
+        # the first call answers last: completion order is the reverse of sending order
+        server.script("slow", Reply(function=lambda n: asyncio.sleep(0.05 * (3 - n), n)))
+        with Cassette(path, mode="record") as cassette:
+            async with server.proxy() as proxy:
+                live = await asyncio.gather(*(proxy.slow(n) for n in range(3)))
+        url = server.url
+    assert [item.params for item in cassette.interactions] == [(0,), (1,), (2,)]
+    with Cassette(path, mode="replay") as replay:
+        async with AsyncServerProxy(url) as proxy:
+            assert await asyncio.gather(*(proxy.slow(n) for n in range(3))) == live == [0, 1, 2]
+    replay.assert_all_played()
