@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from ._multicall import MultiCall, MultiCallIterator
     from ._proxy import AsyncServerProxy
     from ._retry import CircuitBreaker, CircuitOpenError, RetryPolicy
+    from ._scgi import SCGITransport
+    from .profiles import Profile
 
 # The client's names, and the modules they come from: imported when first asked for.
 _LAZY = {
@@ -53,6 +55,8 @@ _LAZY = {
     "CircuitBreaker": "._retry",
     "CircuitOpenError": "._retry",
     "RetryPolicy": "._retry",
+    "SCGITransport": "._scgi",
+    "Profile": ".profiles",
 }
 
 
@@ -92,11 +96,13 @@ __all__ = [
     "MultiCall",
     "MultiCallIterator",
     "NameResolutionError",
+    "Profile",
     "ProtocolError",
     "ResponseError",
     "ResponseTooDeep",
     "ResponseTooLarge",
     "RetryPolicy",
+    "SCGITransport",
     "Transport",
     "TransportError",
     "TransportTimeout",

@@ -380,16 +380,17 @@ class Cassette:
         """
         from .. import _proxy
 
-        original = _proxy.HTTPTransport  # type: ignore[attr-defined]
+        original = _proxy.build_transport  # type: ignore[attr-defined]
 
-        def factory(**options: Any) -> CassetteTransport:
-            return self.transport(original(**options), secrets=options.get("secrets", ()))
+        def factory(*args: Any, **options: Any) -> CassetteTransport:
+            inner = original(*args, **options)  # HTTP or SCGI, as the URL says
+            return self.transport(inner, secrets=options.get("secrets", ()))
 
-        setattr(_proxy, "HTTPTransport", factory)  # noqa: B010 - mypy: a class is replaced
+        setattr(_proxy, "build_transport", factory)  # noqa: B010 - mypy: a function is replaced
         try:
             yield self
         finally:
-            setattr(_proxy, "HTTPTransport", original)  # noqa: B010
+            setattr(_proxy, "build_transport", original)  # noqa: B010
 
     def save(self) -> None:
         """Write the recorded interactions to the file (atomically); replay writes nothing."""
