@@ -31,7 +31,14 @@ from xmlrpc.client import (
     NOT_WELLFORMED_ERROR,
 )
 
-from ._aiohttp import DEFAULT_PATHS, XMLRPCServer, make_app, serve, xmlrpc_handler
+from ._aiohttp import (
+    DEFAULT_PATHS,
+    DEFAULT_READ_TIMEOUT,
+    XMLRPCServer,
+    make_app,
+    serve,
+    xmlrpc_handler,
+)
 from ._asgi import asgi_app
 from ._dispatcher import DEFAULT_MAX_MULTICALL_CALLS, DEFAULT_MAX_REQUEST_BYTES, XMLRPCDispatcher
 
@@ -39,6 +46,7 @@ __all__ = [
     "DEFAULT_MAX_MULTICALL_CALLS",
     "DEFAULT_MAX_REQUEST_BYTES",
     "DEFAULT_PATHS",
+    "DEFAULT_READ_TIMEOUT",
     "INTERNAL_ERROR",
     "INVALID_METHOD_PARAMS",
     "INVALID_XMLRPC",

@@ -1,5 +1,8 @@
 """RetryPolicy and the hooks, through the fault proxy, against a counting server.
 
+Every scenario but the circuit breaker's and the hooks' goes through
+:class:`~faultproxy.FaultProxy`, relaying as is or injecting its fault.
+
 The server counts **executions** per method: a call counts once its handler ran, not
 when a 503, a 429 or a rate-limit Fault refused it. Every scenario asserts the outcome,
 the attempts the hooks saw, and the executions: a method not declared idempotent is
@@ -34,7 +37,14 @@ from aioxmlrpc import (
 from aioxmlrpc.codec import RequestParser, encode_fault, encode_response
 from aioxmlrpc.hooks import CallInfo, Hook
 
-from faultproxy import FaultProxy, none, reset, stall_response, truncate_response
+from faultproxy import (
+    FaultProxy,
+    none,
+    one_byte_writes,
+    reset,
+    stall_response,
+    truncate_response,
+)
 
 XML = "text/xml"
 
@@ -182,11 +192,13 @@ async def test_attempts_are_bounded(script: Script) -> None:
     assert len({id(call) for call in hook.calls}) == 1
 
 
-async def test_503_with_retry_after_is_waited_for_and_retried(script: Script, server: int) -> None:
+async def test_503_with_retry_after_is_waited_for_and_retried(
+    script: Script, faults: FaultProxy
+) -> None:
     script.refusals["transfer"] = [("status", 503, {"Retry-After": "1"})]
     hook = Recorder()
     started = time.monotonic()
-    async with _proxy(f"http://127.0.0.1:{server}/RPC2", fast(), hook) as proxy:
+    async with _proxy(faults.url(), fast(), hook) as proxy:
         assert await proxy.transfer(5) == ["transfer", 5]
     assert time.monotonic() - started >= 1.0  # the server's Retry-After, not the backoff
     assert hook.kinds() == ["request", "retry", "request", "response"]
@@ -194,26 +206,26 @@ async def test_503_with_retry_after_is_waited_for_and_retried(script: Script, se
 
 
 async def test_503_without_retry_after_is_not_retried_for_a_write(
-    script: Script, server: int
+    script: Script, faults: FaultProxy
 ) -> None:
     script.refusals["transfer"] = [("status", 503, {})]
-    async with _proxy(f"http://127.0.0.1:{server}/RPC2", fast()) as proxy:
+    async with _proxy(faults.url(), fast()) as proxy:
         with pytest.raises(ProtocolError) as info:
             await proxy.transfer(5)
     assert info.value.errcode == 503
     assert script.requests == 1
 
 
-async def test_429_is_retried_for_any_method(script: Script, server: int) -> None:
+async def test_429_is_retried_for_any_method(script: Script, faults: FaultProxy) -> None:
     script.refusals["transfer"] = [("status", 429, {}), ("status", 429, {"Retry-After": "0"})]
-    async with _proxy(f"http://127.0.0.1:{server}/RPC2", fast()) as proxy:
+    async with _proxy(faults.url(), fast()) as proxy:
         assert await proxy.transfer(1) == ["transfer", 1]
     assert script.requests == 3
     assert script.executions == {"transfer": 1}
 
 
 async def test_a_rate_limit_fault_is_retried_after_the_time_it_names(
-    script: Script, server: int
+    script: Script, faults: FaultProxy
 ) -> None:
     pypi = (
         "HTTPTooManyRequests: The action could not be performed because there were too "
@@ -222,7 +234,7 @@ async def test_a_rate_limit_fault_is_retried_after_the_time_it_names(
     script.refusals["search"] = [("fault", -32500, pypi)]
     hook = Recorder()
     started = time.monotonic()
-    async with _proxy(f"http://127.0.0.1:{server}/RPC2", fast(), hook) as proxy:
+    async with _proxy(faults.url(), fast(), hook) as proxy:
         assert await proxy.search("aio") == ["search", "aio"]
     assert time.monotonic() - started >= 1.0
     assert ("retry", "search", 1, "Fault") in hook.events
@@ -230,12 +242,12 @@ async def test_a_rate_limit_fault_is_retried_after_the_time_it_names(
 
 
 async def test_offline_fault_codes_are_retried_and_other_faults_are_not(
-    script: Script, server: int
+    script: Script, faults: FaultProxy
 ) -> None:
     script.refusals["transfer"] = [("fault", 6, "SHUTDOWN_STATE")]
     policy = fast(offline_faults={6})
     hook = Recorder()
-    async with _proxy(f"http://127.0.0.1:{server}/RPC2", policy, hook) as proxy:
+    async with _proxy(faults.url(), policy, hook) as proxy:
         assert await proxy.transfer(2) == ["transfer", 2]
         with pytest.raises(Fault) as info:
             await proxy.fail()  # an answer: the server ran it
@@ -293,6 +305,17 @@ async def test_a_truncated_reply_is_retried_for_a_read(script: Script, faults: F
     assert script.executions == {"getBalance": 2}  # idempotent: declared safe to run twice
 
 
+async def test_a_reply_dripping_a_byte_at_a_time_is_read_once(
+    script: Script, faults: FaultProxy
+) -> None:
+    faults.fault = one_byte_writes()
+    hook = Recorder()
+    async with _proxy(faults.url(), fast(idempotent={"*"}), hook) as proxy:
+        assert await proxy.transfer("x" * 300) == ["transfer", "x" * 300]
+    assert hook.kinds() == ["request", "response"]
+    assert script.executions == {"transfer": 1}
+
+
 async def test_the_deadline_cuts_a_drip_and_is_kept_within_50_ms(
     script: Script, faults: FaultProxy
 ) -> None:
@@ -309,11 +332,13 @@ async def test_the_deadline_cuts_a_drip_and_is_kept_within_50_ms(
     assert hook.events[-1][0] == "error"
 
 
-async def test_no_wait_starts_that_would_end_past_the_deadline(script: Script, server: int) -> None:
+async def test_no_wait_starts_that_would_end_past_the_deadline(
+    script: Script, faults: FaultProxy
+) -> None:
     script.refusals["transfer"] = [("status", 503, {"Retry-After": "30"})]
     policy = RetryPolicy(deadline=2.0, max_backoff=60)
     started = time.monotonic()
-    async with _proxy(f"http://127.0.0.1:{server}/RPC2", policy) as proxy:
+    async with _proxy(faults.url(), policy) as proxy:
         with pytest.raises(ProtocolError):
             await proxy.transfer(1)
     assert time.monotonic() - started < 1.0  # gave up at once: 30 s would pass the deadline

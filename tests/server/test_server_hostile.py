@@ -175,3 +175,20 @@ async def test_ten_thousand_deep_nesting_is_refused(server: ServerThread) -> Non
         assert fault_code(reply) == -32600
         assert peak[0] < MEMORY
         await asyncio.to_thread(still_serving, server)
+
+
+async def test_a_body_that_trickles_in_is_refused_after_the_read_timeout() -> None:
+    dispatcher = XMLRPCDispatcher()
+    dispatcher.register_function(lambda: True, "ping")
+    with ServerThread(dispatcher, read_timeout=0.5) as slow:
+
+        def trickle() -> Iterator[bytes]:
+            yield PING[:10]
+            time.sleep(0)  # the rest never comes
+
+        start = time.monotonic()
+        reply, _ = await exchange(slow, request_head(len(PING)), trickle(), limit=10)
+        assert reply.startswith(b"HTTP/1.1 408 ")
+        assert b"took more than 0.5 s" in reply
+        assert time.monotonic() - start < 5
+        await asyncio.to_thread(still_serving, slow)
