@@ -6,11 +6,12 @@
   scripts (results, faults, HTTP statuses, latency, drips, truncation), with a call log;
 - [Cassette][aioxmlrpc.testing.Cassette]: a session recorded at the RPC level from a
   real server, secrets redacted, replayed offline;
-- a pytest plugin (loaded automatically) with the fixtures ``xmlrpc_memory``,
+- a pytest plugin, enabled with ``pytest_plugins = ["aioxmlrpc.testing.pytest_plugin"]``
+  in the root ``conftest.py``, with the fixtures ``xmlrpc_memory``,
   ``fake_xmlrpc_server`` and ``xmlrpc_cassette``, and the ``xmlrpc_cassette`` marker.
 
-Names are imported on first use (PEP 562), so that the pytest plugin, loaded into every
-test run, imports neither aiohttp nor the client until a test asks for them.
+Names are imported on first use (PEP 562), so that the pytest plugin imports neither
+aiohttp nor the client until a test asks for them.
 ``import aioxmlrpc`` never imports this package.
 """
 

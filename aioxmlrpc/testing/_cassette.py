@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import datetime
 import enum
-import inspect
 import json
 import math
 import os
@@ -363,13 +362,11 @@ class Cassette:
     def proxy(self, uri: str, **options: Any) -> AsyncServerProxy:
         """Return an [AsyncServerProxy][aioxmlrpc.AsyncServerProxy] through this cassette.
 
-        ``options`` are the proxy's, HTTP options (``unix_socket``, ``secrets``...)
-        included: those go to the real transport.
+        ``options`` are the proxy's, transport options (``unix_socket``, ``secrets``...)
+        included: those configure the real transport, made as the URL says.
         """
-        http = {name: options.pop(name) for name in list(options) if name in _HTTP_OPTIONS}
-        secrets = http.get("secrets", ())
-        transport = self.transport(HTTPTransport(**http), secrets=secrets)
-        return AsyncServerProxy(uri, transport=transport, **options)
+        with self.patch():
+            return AsyncServerProxy(uri, **options)
 
     @contextlib.contextmanager
     def patch(self) -> Iterator[Cassette]:
@@ -514,9 +511,6 @@ class Cassette:
         if len(left) > _SHOWN:
             lines.append(f"  ... and {len(left) - _SHOWN} more")
         return NoMatchingInteraction("\n".join(lines), method=method, params=params, cassette=where)
-
-
-_HTTP_OPTIONS = frozenset(inspect.signature(HTTPTransport).parameters)
 
 
 def _reply_body(interaction: Interaction) -> bytes | None:

@@ -39,6 +39,7 @@ from aioxmlrpc.testing._values import canonical, from_json, to_json
 from strategies import values
 
 TOKEN = "token:s3cret-Value"  # noqa: S105 - a test secret
+OTHER_TOKEN = "token:an0ther"  # noqa: S105 - the token of another run
 
 
 # -- the value encoding -------------------------------------------------------------------
@@ -114,12 +115,12 @@ def test_values_a_cassette_cannot_hold_are_named() -> None:
 # -- recording and replaying --------------------------------------------------------------
 
 
-async def _session(proxy: AsyncServerProxy) -> list[Any]:
+async def _session(proxy: AsyncServerProxy, token: str = TOKEN) -> list[Any]:
     """The calls a test makes, and what came back (faults and HTTP errors included)."""
-    seen: list[Any] = [await proxy.echo(TOKEN, [1, 2.5, True, None])]
+    seen: list[Any] = [await proxy.echo(token, [1, 2.5, True, None])]
     seen.append(await proxy.when())
     try:
-        await proxy.refuse(TOKEN)
+        await proxy.refuse(token)
     except Fault as fault:
         seen.append(("fault", fault.faultCode, fault.faultString))
     try:
@@ -175,15 +176,21 @@ async def test_a_session_replays_offline_with_the_same_results(tmp_path: Path) -
     assert document["interactions"][3]["error"]["status"] == 503
 
     # the server is gone: replay, with another token (redacted the same way)
-    with Cassette(path, mode="replay", secrets=[TOKEN]) as cassette:
+    with Cassette(path, mode="replay", secrets=[OTHER_TOKEN]) as cassette:
         assert not cassette.recording
         async with AsyncServerProxy(url, allow_none=True) as proxy:
-            replayed = await _session(proxy)
+            replayed = await _session(proxy, OTHER_TOKEN)
         assert cassette.unplayed == []
         cassette.assert_all_played()
     redacted = [["***", [1, 2.5, True, None]], recorded[1], ("fault", 4, "bad ***"), *recorded[3:]]
     assert replayed == redacted
     assert isinstance(replayed[1], DateTime)
+    # without the token registered, its calls do not match the redacted ones
+    with Cassette(path, mode="replay") as strict:
+        async with AsyncServerProxy(url, allow_none=True) as proxy:
+            with pytest.raises(NoMatchingInteraction, match="token:an0ther"):
+                await _session(proxy, OTHER_TOKEN)
+    assert len(strict.errors) == 1
 
 
 async def test_replay_applies_the_proxys_parser_options(tmp_path: Path) -> None:
@@ -453,3 +460,21 @@ async def test_a_session_that_raised_writes_no_cassette(tmp_path: Path) -> None:
         await failing_session()
     assert len(cassette.interactions) == 1
     assert not path.exists()
+
+
+async def test_concurrent_calls_are_kept_in_the_order_they_were_sent(tmp_path: Path) -> None:
+    import asyncio
+
+    path = tmp_path / "gather.json"
+    async with FakeServer() as server:
+        # the first call answers last: completion order is the reverse of sending order
+        server.script("slow", Reply(function=lambda n: asyncio.sleep(0.05 * (3 - n), n)))
+        with Cassette(path, mode="record") as cassette:
+            async with server.proxy() as proxy:
+                live = await asyncio.gather(*(proxy.slow(n) for n in range(3)))
+        url = server.url
+    assert [item.params for item in cassette.interactions] == [(0,), (1,), (2,)]
+    with Cassette(path, mode="replay") as replay:
+        async with AsyncServerProxy(url) as proxy:
+            assert await asyncio.gather(*(proxy.slow(n) for n in range(3))) == live == [0, 1, 2]
+    replay.assert_all_played()

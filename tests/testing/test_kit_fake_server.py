@@ -156,7 +156,7 @@ async def test_a_truncated_body_is_an_error_and_the_next_call_works() -> None:
 
 async def test_scripted_replies_answer_inside_multicall() -> None:
     async with FakeServer() as server:
-        server.script("a", 1)
+        server.script("a", Reply(result=1, delay=0.01))  # a delay holds inside multicall too
         server.script("b", Fault(9, "nine"))
         server.script("c", Reply(status=500))
         server.dispatcher.register_function(lambda: "real", "real")

@@ -224,3 +224,34 @@ def test_the_plugin_is_cheap_to_load_and_not_automatic() -> None:
     from importlib.metadata import entry_points
 
     assert [ep for ep in entry_points(group="pytest11") if ep.value.startswith("aioxmlrpc")] == []
+
+
+def test_the_marker_on_an_async_test_with_a_proxy_fixture(
+    enabled: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enabled.makeini(INI + "asyncio_mode = auto\n")
+    enabled.makepyfile(
+        test_async="""
+        import os
+        import pytest
+        from aioxmlrpc import AsyncServerProxy
+
+        @pytest.fixture
+        async def proxy():
+            async with AsyncServerProxy(os.environ["FAKE_URL"], timeout=5) as proxy:
+                yield proxy
+
+        @pytest.mark.xmlrpc_cassette
+        async def test_async(proxy):
+            assert await proxy.state() == {"statename": "RUNNING"}
+        """
+    )
+    with FakeServer() as server:
+        server.script("state", {"statename": "RUNNING"})
+        monkeypatch.setenv("FAKE_URL", server.url)
+        result = enabled.runpytest("-p", "no:cacheprovider", "--xmlrpc-record-mode=once")
+        result.assert_outcomes(passed=1)
+        assert len(server.calls) == 1
+    assert (enabled.path / "cassettes" / "test_async" / "test_async.json").exists()
+    result = enabled.runpytest("-p", "no:cacheprovider")  # no server: replayed
+    result.assert_outcomes(passed=1)
