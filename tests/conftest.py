@@ -34,6 +34,13 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(
+    "quick",  # .ci/run's runs on the other Pythons: the same tests, fewer examples
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
     "long",
     max_examples=20_000,
     deadline=None,
