@@ -112,6 +112,10 @@ class AsyncServerProxy:
             standard (see [Profile][aioxmlrpc.Profile]). ``None``: the standard proxy.
         token: The profile's token (aria2's secret), sent as the profile says and never
             shown; or put it in the URL: ``http://token:SECRET@host:6800/rpc``.
+        hooks: :class:`~aioxmlrpc.hooks.Hook` objects that see every call (request,
+            retry, response, fault and error events), parameters redacted.
+        retry: A :class:`~aioxmlrpc.RetryPolicy`: which failed calls to send again,
+            and how long to wait, under one deadline (by default ``timeout``).
 
     Raises:
         OSError: ``"unsupported XML-RPC protocol"`` for a scheme other than http(s),
