@@ -15,6 +15,8 @@ import tracemalloc
 import xmlrpc.client
 from typing import Any
 
+import pytest
+
 from aioxmlrpc import codec
 from aioxmlrpc.codec import cache_stats, clear_caches
 from aioxmlrpc.codec._cache import Cache
