@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from ._http import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport
     from ._multicall import MultiCall, MultiCallIterator
     from ._proxy import AsyncServerProxy
+    from ._retry import CircuitBreaker, CircuitOpenError, RetryPolicy
+    from ._scgi import SCGITransport
+    from .profiles import Profile
 
 # The client's names, and the modules they come from: imported when first asked for.
 _LAZY = {
@@ -49,6 +52,11 @@ _LAZY = {
     "AsyncServerProxy": "._proxy",
     "MultiCall": "._multicall",
     "MultiCallIterator": "._multicall",
+    "CircuitBreaker": "._retry",
+    "CircuitOpenError": "._retry",
+    "RetryPolicy": "._retry",
+    "SCGITransport": "._scgi",
+    "Profile": ".profiles",
 }
 
 
@@ -72,6 +80,8 @@ __all__ = [
     "MININT",
     "AsyncServerProxy",
     "Binary",
+    "CircuitBreaker",
+    "CircuitOpenError",
     "ConnectError",
     "ConnectionRefused",
     "DTDForbidden",
@@ -86,10 +96,13 @@ __all__ = [
     "MultiCall",
     "MultiCallIterator",
     "NameResolutionError",
+    "Profile",
     "ProtocolError",
     "ResponseError",
     "ResponseTooDeep",
     "ResponseTooLarge",
+    "RetryPolicy",
+    "SCGITransport",
     "Transport",
     "TransportError",
     "TransportTimeout",

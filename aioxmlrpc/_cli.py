@@ -6,6 +6,11 @@ Commands::
     aioxmlrpc serve-example [--port 9000]   the example server, until Ctrl-C
     aioxmlrpc call URL METHOD [ARG ...]     one call; arguments are JSON literals
     aioxmlrpc methods URL                   what the server offers (introspection)
+    aioxmlrpc profiles                      the server profiles --profile accepts
+
+``call`` and ``methods`` take ``--profile NAME`` (a server profile: aria2, rtorrent...)
+and ``--token TOKEN`` (or a ``token:SECRET@`` in the URL, for aria2); URLs may be
+``http(s)://``, ``http+unix://``, ``scgi://`` or ``scgi+unix://``.
 
 Exit status: 0 on success, 1 when the server answers with a fault (its code and message
 go to stderr), 2 when the call could not be made or understood (usage, connection,
@@ -24,11 +29,13 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal
 
-from ._exceptions import Error, Fault
+from ._exceptions import Error, Fault, ResponseError
+from ._multicall import MultiCall
 from ._proxy import AsyncServerProxy
 from ._redact import redact_url
 from ._types import Binary, DateTime
 from ._version import __version__
+from .profiles import PROFILES
 
 __all__ = ["main"]
 
@@ -52,7 +59,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=9000, help="port (default: 9000)")
 
     client = argparse.ArgumentParser(add_help=False)
-    client.add_argument("url", help="the server, e.g. http://localhost:9000/RPC2")
+    client.add_argument(
+        "url",
+        help="the server: http(s)://host:port/path, http+unix://%%2Fpath.sock/path, "
+        "scgi://host:port/ or scgi+unix:///path.sock",
+    )
+    client.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="the server's profile: what it needs beyond standard XML-RPC",
+    )
+    client.add_argument(
+        "--token", help="the profile's token (aria2's secret); or http://token:SECRET@host/"
+    )
     client.add_argument("--timeout", type=float, default=30.0, help="seconds (default: 30)")
     client.add_argument("--unix-socket", help="reach the server through this socket")
     client.add_argument("--verbose", action="store_true", help="print the HTTP exchange")
@@ -78,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
         help="print the result as JSON (default) or as a Python repr",
     )
 
+    commands.add_parser("profiles", help="list the server profiles and what each changes")
     commands.add_parser(
         "methods",
         parents=[client],
@@ -118,6 +138,8 @@ def _proxy(args: argparse.Namespace) -> AsyncServerProxy:
         allow_i8=args.allow_i8,
         timeout=args.timeout,
         unix_socket=args.unix_socket,
+        profile=args.profile,
+        token=args.token,
     )
 
 
@@ -134,21 +156,46 @@ async def _call(args: argparse.Namespace) -> None:
 async def _methods(args: argparse.Namespace) -> None:
     async with _proxy(args) as proxy:
         names = await proxy.system.listMethods()
+        if not isinstance(names, list):
+            raise ResponseError(f"system.listMethods returned {names!r:.80}, not a list")
+        for name, (signatures, help_text) in zip(names, await _describe(proxy, names), strict=True):
+            print(f"{name}{_signatures(signatures)}")
+            if isinstance(help_text, str):
+                for line in help_text.strip().splitlines():
+                    print(f"    {line.strip()}")
+
+
+async def _describe(proxy: AsyncServerProxy, names: list[str]) -> list[tuple[object, object]]:
+    """Each method's signatures and help: in multicalls if the server has them."""
+    multicall = MultiCall(proxy)
+    for name in names:
+        multicall.system.methodSignature(name)
+        multicall.system.methodHelp(name)
+    results: list[object]
+    try:
+        results = await multicall(return_exceptions=True, chunk_size=250, fallback=True)
+    except (Fault, ResponseError):
+        # No usable multicall, or a reply it cannot read: one call at a time, each failure
+        # only hiding that method's details.
+        results = []
         for name in names:
-            try:
-                signatures = await proxy.system.methodSignature(name)
-                help_text = await proxy.system.methodHelp(name)
-            except Fault:
-                signatures, help_text = "", ""
-            shown = ""
-            if isinstance(signatures, list) and signatures:
-                shown = "  " + " | ".join(
-                    f"{sig[0]} ({', '.join(sig[1:])})" if isinstance(sig, list) else str(sig)
-                    for sig in signatures
-                )
-            print(f"{name}{shown}")
-            for line in str(help_text or "").strip().splitlines():
-                print(f"    {line.strip()}")
+            for method in (proxy.system.methodSignature, proxy.system.methodHelp):
+                try:
+                    results.append(await method(name))
+                except (Fault, ResponseError) as exc:
+                    results.append(exc)
+    return list(zip(results[0::2], results[1::2], strict=True))
+
+
+def _signatures(signatures: object) -> str:
+    # Introspection's answer: a list of [return type, parameter types...] lists, or a
+    # string ("undef", "signatures not supported") when the server does not know.
+    if not isinstance(signatures, list) or not signatures:
+        return ""
+    return "  " + " | ".join(
+        f"{sig[0]} ({', '.join(map(str, sig[1:]))})" if isinstance(sig, list) and sig else str(sig)
+        for sig in signatures
+    )
 
 
 async def _demo(args: argparse.Namespace) -> None:
@@ -184,6 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _serve(args)
         elif args.command == "demo":
             asyncio.run(_demo(args))
+        elif args.command == "profiles":
+            for name, profile in sorted(PROFILES.items()):
+                print(f"{name:16} {profile.description}")
         elif args.command == "call":
             asyncio.run(_call(args))
         else:

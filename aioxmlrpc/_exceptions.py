@@ -162,7 +162,12 @@ class TransportError(Error, OSError):
     OSError`` code keeps working. When an operating-system error caused it, ``errno`` is
     that error's (``errno.ECONNREFUSED``...) and the error is its ``__cause__``;
     otherwise ``errno`` is ``None``.
+
+    ``request_sent`` is False when the request certainly never left (connecting
+    failed), and None when it may have (which is what a retry must know).
     """
+
+    request_sent: bool | None = None
 
     def __init__(self, message: str, errno: int | None = None):
         """Store the message and the errno; ``str(exc)`` is the message alone."""
@@ -189,6 +194,8 @@ class ConnectError(TransportError, ConnectionError):
 class ConnectionRefused(ConnectError, ConnectionRefusedError):
     """Nothing listens at the server's address; also a :class:`ConnectionRefusedError`."""
 
+    request_sent = False
+
 
 class NameResolutionError(ConnectError, socket.gaierror):
     """The server's host name could not be resolved; also a :class:`socket.gaierror`.
@@ -196,6 +203,8 @@ class NameResolutionError(ConnectError, socket.gaierror):
     ``errno`` is the resolver's code (``socket.EAI_NONAME``...), as in the standard
     library's ``gaierror``.
     """
+
+    request_sent = False
 
 
 class TransportTimeout(TransportError, TimeoutError):

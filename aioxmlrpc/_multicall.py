@@ -29,11 +29,11 @@ exception is raised, with the same type with and without ``chunk_size``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, Literal, TypeVar, overload
 
 from ._exceptions import Fault, InvalidResponse
-from ._proxy import AsyncServerProxy, encode_multicall, send_encoded
+from ._proxy import AsyncServerProxy, encode_multicall, profile_of, send_encoded
 
 __all__ = ["DEFAULT_MULTICALL_CONCURRENCY", "MultiCall", "MultiCallIterator"]
 
@@ -56,20 +56,27 @@ class MultiCallIterator:
     there, unless ``bare`` says the server returns bare values.
     """
 
-    def __init__(self, results: Sequence[Any], *, bare: bool = False) -> None:
-        """Wrap the raw ``system.multicall`` results."""
+    def __init__(
+        self,
+        results: Sequence[Any],
+        *,
+        bare: bool = False,
+        faults: Callable[[Fault], Fault] | None = None,
+    ) -> None:
+        """Wrap the raw ``system.multicall`` results; ``faults`` picks each fault's class."""
         self.results = results
         self.bare = bare
+        self.faults = faults
 
     def __getitem__(self, index: int) -> Any:
         """Return the result of call ``index``, or raise its Fault."""
-        return _unwrap(self.results[index], self.bare)
+        return _unwrap(self.results[index], self.bare, self.faults)
 
     def __iter__(self) -> Iterator[Any]:
         """Yield each result in order; a failed call raises its Fault when reached."""
-        bare = self.bare
+        bare, faults = self.bare, self.faults
         for item in self.results:
-            yield _unwrap(item, bare)
+            yield _unwrap(item, bare, faults)
 
     def __len__(self) -> int:
         """Return the number of calls."""
@@ -79,20 +86,21 @@ class MultiCallIterator:
         return f"<MultiCallIterator of {len(self.results)} results>"
 
 
-def _unwrap(item: Any, bare: bool) -> Any:
+def _unwrap(item: Any, bare: bool, faults: Callable[[Fault], Fault] | None = None) -> Any:
     # The stdlib's rule: a fault struct raises, a one-element list holds the value.
-    if type(item) is list and not bare:
+    if type(item) is list and item and not bare:  # [] is no value: ValueError below
         return item[0]  # the common case first: a list is never a fault (the stdlib's rule)
     if type(item) is dict and "faultCode" in item and "faultString" in item:
-        raise Fault(item["faultCode"], item["faultString"])
+        fault = Fault(item["faultCode"], item["faultString"])
+        raise fault if faults is None else faults(fault)
     if bare:
         return item
     raise ValueError("unexpected type in multicall result")
 
 
-def _outcome(item: Any, bare: bool) -> Any:
+def _outcome(item: Any, bare: bool, faults: Callable[[Fault], Fault] | None) -> Any:
     try:
-        return _unwrap(item, bare)
+        return _unwrap(item, bare, faults)
     except (Fault, ValueError) as exc:
         return exc
 
@@ -129,14 +137,19 @@ class MultiCall:
             print(result)
 
     Args:
-        proxy: The proxy whose options (encoding, allow_none...) the request uses.
+        proxy: The proxy whose options (encoding, allow_none...) the request uses; its
+            profile, if any, names the multicall method and the results' shape.
         bare_results: The server returns each result bare, not in a one-element list
             (supervisord, Perl's RPC::XML). A fault struct is still read as a fault.
+            ``None`` (the default): as the proxy's profile says; without one, ``False``.
     """
 
-    def __init__(self, proxy: AsyncServerProxy, *, bare_results: bool = False) -> None:
+    def __init__(self, proxy: AsyncServerProxy, *, bare_results: bool | None = None) -> None:
         """Start an empty batch for ``proxy``."""
         self.__proxy = proxy
+        self.__profile = profile = profile_of(proxy)
+        if bare_results is None:
+            bare_results = profile is not None and profile.multicall_results == "bare"
         self.__bare = bare_results
         self.__calls: list[tuple[str, tuple[Any, ...]]] = []
 
@@ -220,10 +233,13 @@ class MultiCall:
 
             parts = await _all_or_none([run(*pair) for pair in zip(chunks, bodies, strict=True)])
             results = [item for part in parts for item in part]
-        bare = self.__bare
+        bare, profile = self.__bare, self.__profile
+        faults = None
+        if profile is not None:
+            results, faults = profile.multicall_values(results), profile.fault
         if return_exceptions:
-            return [_outcome(item, bare) for item in results]
-        return MultiCallIterator(results, bare=bare)
+            return [_outcome(item, bare, faults) for item in results]
+        return MultiCallIterator(results, bare=bare, faults=faults)
 
     async def __request(
         self,
@@ -233,7 +249,7 @@ class MultiCall:
         concurrency: int,
     ) -> list[Any]:
         try:
-            results = await send_encoded(self.__proxy, body)
+            results = await send_encoded(self.__proxy, body, len(calls))
         except Fault as fault:
             if fallback and _lacks_multicall(fault):
                 return await self.__one_by_one(calls, concurrency)

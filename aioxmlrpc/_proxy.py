@@ -8,19 +8,32 @@ remote method name is ever shadowed. The only public attributes are the coroutin
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import ssl
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+import time
+import warnings
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, cast
 
 import aiohttp
 
-from ._http import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, HTTPTransport, Transport, parse_uri
+from ._exceptions import Fault, TransportTimeout
+from ._http import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, Transport
+from ._http._dump import Secrets
+from ._lenient import LenientParser
+from ._retry import RetryPolicy, deadline_error
+from ._schemes import build_transport, resolve, split_token
 from .codec import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RESPONSE_BYTES, Limits, ResponseParser
 from .codec import encode_multicall as _encode_multicall
 from .codec import encode_request as _encode_request
+from .hooks import INSTALLED, REQUEST_HEADERS, CallInfo, Hook, emit
+from .profiles import Profile, get_profile
 
-__all__ = ["AsyncServerProxy", "encode_multicall", "send_encoded"]
+__all__ = ["AsyncServerProxy", "encode_multicall", "profile_of", "send_encoded"]
+
+logger = logging.getLogger("aioxmlrpc")
 
 # A call's result is typed Any, as json.loads' is: its shape is the server's to decide,
 # and a union would force a cast on every use. The codec's parsers return Value.
@@ -63,7 +76,10 @@ class AsyncServerProxy:
 
     Args:
         uri: ``http(s)://[user:password@]host[:port][/path]``; the path defaults to
-            ``/RPC2``. Credentials become HTTP basic auth and are never shown.
+            ``/RPC2``. Credentials become HTTP basic auth and are never shown. Also
+            ``http+unix://%2Fpath%2Fto.sock/RPC2`` (HTTP on a unix socket, its path
+            percent-encoded), ``scgi://host:port/`` and ``scgi+unix:///path/to.sock``
+            (SCGI, as rTorrent speaks it: :class:`~aioxmlrpc.SCGITransport`).
         transport: Another :class:`~aioxmlrpc.Transport` (then the HTTP options below
             must be left at their defaults).
         encoding: The request document's encoding (default UTF-8).
@@ -91,9 +107,16 @@ class AsyncServerProxy:
             is replaced by ``***`` in request and reply heads and bodies (also
             XML-escaped and in base64), as the URL's password and its basic-auth token
             already are.
+        profile: A server profile, by name (``"aria2"``, ``"supervisord"``...) or a
+            :class:`~aioxmlrpc.profiles.Profile`: what that server needs beyond the
+            standard (see [Profile][aioxmlrpc.Profile]). ``None``: the standard proxy.
+        token: The profile's token (aria2's secret), sent as the profile says and never
+            shown; or put it in the URL: ``http://token:SECRET@host:6800/rpc``.
 
     Raises:
-        OSError: ``"unsupported XML-RPC protocol"`` for a URI scheme other than http(s).
+        OSError: ``"unsupported XML-RPC protocol"`` for a scheme other than http(s),
+            http+unix, scgi and scgi+unix.
+        ValueError: An unknown profile name.
     """
 
     def __init__(
@@ -119,12 +142,29 @@ class AsyncServerProxy:
         allow_i8: bool = False,
         gzip_threshold: int | None = None,
         secrets: Iterable[str] = (),
+        hooks: Sequence[Hook] = (),
+        retry: RetryPolicy | None = None,
+        profile: str | Profile | None = None,
+        token: str | None = None,
     ) -> None:
         """Check the URI and options; nothing is connected until the first call."""
-        self.__url, self.__display = parse_uri(uri)
-        secrets = tuple(secrets)
+        endpoint = resolve(uri)
+        self.__display = endpoint.display
+        self.__profile = get_profile(profile) if profile is not None else None
+        self.__url, self.__token = split_token(self.__profile, endpoint.url, token)
+        secrets = given_secrets = tuple(secrets)
+        if self.__token is not None and self.__profile is not None:
+            secrets += (self.__profile.token_param(self.__token), self.__token)
+        self.__noticed = self.__skipped = False
+        self.__hooks = tuple(hooks)
+        self.__retry = retry
+        self.__secrets = secrets
+        self.__hide: Callable[[str], str] | None = None
+        total = timeout.total if isinstance(timeout, aiohttp.ClientTimeout) else timeout
+        self.__deadline = retry.deadline if retry is not None and retry.deadline else total
         if transport is None:
-            transport = HTTPTransport(
+            transport = build_transport(
+                endpoint,
                 headers=headers,
                 context=context,
                 session=session,
@@ -146,19 +186,22 @@ class AsyncServerProxy:
             or timeout != DEFAULT_TIMEOUT
             or pool_size != DEFAULT_POOL_SIZE
             or gzip_threshold is not None
-            or secrets
+            or given_secrets
         ):
             raise TypeError("pass HTTP options to the transport, not with transport=")
         self.__transport: Transport = transport
         self.__encoding = encoding
         self.__verbose = verbose
-        self.__allow_none = allow_none
-        self.__allow_i8 = allow_i8
+        self.__allow_none = allow_none or bool(self.__profile and self.__profile.allow_none)
+        self.__allow_i8 = allow_i8 or bool(self.__profile and self.__profile.allow_i8)
         self.__use_datetime = use_datetime
         self.__use_builtin_types = use_builtin_types
         self.__limits = Limits(max_bytes=max_response_size, max_depth=max_depth)
 
     async def __request(self, method_name: str, params: tuple[Any, ...]) -> Any:
+        profile = self.__profile
+        if profile is not None:
+            params = profile.params(method_name, params, self.__token)
         body = _encode_request(
             method_name,
             params,
@@ -166,10 +209,103 @@ class AsyncServerProxy:
             allow_none=self.__allow_none,
             allow_i8=self.__allow_i8,
         )
-        parser = self.__parser()
-        return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
+        result = await self.__exchange(method_name, params, body, None)
+        if profile is not None and not self.__noticed:
+            notice = profile.notice(method_name, result)
+            if notice:
+                self.__noticed = True
+                warnings.warn(notice, DeprecationWarning, stacklevel=2)
+        return result
+
+    async def __exchange(
+        self, method: str, params: tuple[Any, ...], body: bytes, items: int | None
+    ) -> Any:
+        """Send ``body`` (observed, with hooks or retries); raise the profile's faults."""
+        try:
+            if self.__hooks or INSTALLED or self.__retry is not None:
+                return await self.__observed(method, params, body, items)
+            parser = self.__parser()
+            return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
+        except Fault as fault:
+            mapped = fault if self.__profile is None else self.__profile.fault(fault)
+            if mapped is fault:
+                raise
+            raise mapped from None
+
+    async def __observed(
+        self, method: str, params: tuple[Any, ...], body: bytes, items: int | None
+    ) -> Any:
+        """Send ``body`` with the hooks told and the retry policy applied."""
+        hooks, policy = self.__hooks + tuple(INSTALLED), self.__retry
+        if self.__hide is None and (self.__secrets or "@" in self.__url):
+            self.__hide = Secrets.of_url(self.__url, self.__secrets).hide_text
+        call = CallInfo(method, self.__display, params, len(body), items=items, hide=self.__hide)
+        breaker = policy.breaker if policy is not None else None
+        total = self.__deadline if policy is not None else None
+        end = None if total is None else call.started + total
+        try:
+            while True:
+                if breaker is not None:
+                    breaker.before(method, self.__display)
+                emit(hooks, "on_request", call)
+                parser = self.__parser()
+                sending = self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
+                token = REQUEST_HEADERS.set(call.headers) if call.headers else None
+                try:
+                    if end is None:
+                        result = await sending
+                    else:
+                        result = await _within(sending, end, self.__display, total or 0.0)
+                except Fault as fault:
+                    call.response_size = parser.bytes_received
+                    if breaker is not None:
+                        breaker.succeeded()  # an answer: the server is up
+                    delay = policy.delay(fault, method, call.attempt) if policy else None
+                    if delay is None:
+                        emit(hooks, "on_fault", call, fault)
+                        raise
+                    error: BaseException = fault
+                except Exception as exc:
+                    call.response_size = parser.bytes_received or None
+                    if breaker is not None:
+                        breaker.failed()
+                    delay = policy.delay(exc, method, call.attempt) if policy else None
+                    if delay is None or (end is not None and time.monotonic() + delay > end):
+                        emit(hooks, "on_error", call, exc)
+                        raise
+                    error = exc
+                else:
+                    call.response_size = parser.bytes_received
+                    if breaker is not None:
+                        breaker.succeeded()
+                    emit(hooks, "on_response", call, result)
+                    return result
+                finally:
+                    if token is not None:
+                        REQUEST_HEADERS.reset(token)
+                emit(hooks, "on_retry", call, error, delay)
+                await asyncio.sleep(delay)
+                call.attempt += 1
+        except asyncio.CancelledError as exc:
+            emit(hooks, "on_error", call, exc)
+            raise
+        finally:
+            call.finished = time.monotonic()
 
     def __encode_multicall(self, calls: list[tuple[str, tuple[Any, ...]]]) -> bytes:
+        profile = self.__profile
+        if profile is not None:
+            token = self.__token
+            calls = [(name, profile.params(name, args, token)) for name, args in calls]
+            if profile.multicall_method != "system.multicall":
+                batch = [{"methodName": name, "params": list(args)} for name, args in calls]
+                return _encode_request(
+                    profile.multicall_method,
+                    (batch,),
+                    encoding=self.__encoding,
+                    allow_none=self.__allow_none,
+                    allow_i8=self.__allow_i8,
+                )
         return _encode_multicall(
             calls,
             encoding=self.__encoding,
@@ -177,15 +313,40 @@ class AsyncServerProxy:
             allow_i8=self.__allow_i8,
         )
 
-    async def __send(self, body: bytes) -> Any:
-        parser = self.__parser()
-        return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
+    async def __send(self, body: bytes, items: int | None = None) -> Any:
+        profile = self.__profile
+        method = "system.multicall" if profile is None else profile.multicall_method
+        return await self.__exchange(method, (), body, items)
 
     def __parser(self) -> ResponseParser:
+        profile = self.__profile
+        if profile is not None and profile.junk_before_xml:
+            return LenientParser(
+                profile.junk_before_xml,
+                self.__skipped_junk,
+                use_datetime=self.__use_datetime,
+                use_builtin_types=self.__use_builtin_types,
+                limits=self.__limits,
+            )
         return ResponseParser(
             use_datetime=self.__use_datetime,
             use_builtin_types=self.__use_builtin_types,
             limits=self.__limits,
+        )
+
+    def __skipped_junk(self, junk: bytes) -> None:
+        if self.__skipped:
+            return
+        self.__skipped = True  # once per proxy: a site that prints junk prints it every time
+        assert self.__profile is not None  # noqa: S101 - only a profile skips junk
+        logger.warning(
+            "skipped %d bytes before the XML document in the reply from %s "
+            "(profile %r allows %d): %r",
+            len(junk),
+            self.__display,
+            self.__profile.name,
+            self.__profile.junk_before_xml,
+            junk[:80],
         )
 
     def __getattr__(self, name: str) -> _Method:
@@ -239,6 +400,28 @@ def encode_multicall(proxy: AsyncServerProxy, calls: list[tuple[str, tuple[Any, 
     return cast(bytes, proxy._AsyncServerProxy__encode_multicall(calls))
 
 
-async def send_encoded(proxy: AsyncServerProxy, body: bytes) -> Any:
-    """Send a request ``body`` made by :func:`encode_multicall`; return the parsed reply."""
-    return await proxy._AsyncServerProxy__send(body)
+def profile_of(proxy: AsyncServerProxy) -> Profile | None:
+    """The profile ``proxy`` was created with, if any."""
+    return cast("Profile | None", proxy._AsyncServerProxy__profile)
+
+
+async def send_encoded(proxy: AsyncServerProxy, body: bytes, items: int | None = None) -> Any:
+    """Send a request ``body`` made by :func:`encode_multicall`; return the parsed reply.
+
+    ``items`` (the number of calls in it) is for the hooks.
+    """
+    return await proxy._AsyncServerProxy__send(body, items)
+
+
+async def _within(sending: Coroutine[Any, Any, Any], end: float, where: str, total: float) -> Any:
+    """Await ``sending`` until ``end`` (monotonic), then cancel it: the retry deadline."""
+    remaining = end - time.monotonic()
+    if remaining <= 0:
+        sending.close()
+        raise deadline_error(where, total)
+    try:
+        return await asyncio.wait_for(sending, remaining)
+    except asyncio.TimeoutError as exc:
+        if isinstance(exc, TransportTimeout):  # the transport's own, not the deadline
+            raise
+        raise deadline_error(where, total) from None

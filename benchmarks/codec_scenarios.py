@@ -185,8 +185,11 @@ def flood(documents: int = FLOOD_DOCUMENTS, repeats: int = 3) -> dict[str, Any]:
         return json.loads(_child(code, timeout=1800))
 
     memory = child("memory", documents)
-    flooded = [child("flood", documents) for _ in range(repeats)]
-    control = [child("control", documents) for _ in range(repeats)]
+    flooded: list[Any] = []
+    control: list[Any] = []
+    for _ in range(repeats):  # interleaved, so that a change in the machine's load hits both
+        flooded.append(child("flood", documents))
+        control.append(child("control", documents))
     names = flooded[0]["before"]
 
     def median(runs: list[Any], *keys: str) -> float:

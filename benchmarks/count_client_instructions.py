@@ -9,7 +9,9 @@ instructions one call costs the client, start-up and imports cancelled out. Clie
 - ours: ``AsyncServerProxy`` awaiting ``ping()`` or ``echo(PAYLOAD)``;
 - raw: one ``aiohttp.ClientSession`` posting the prebuilt request and reading the reply;
 - codec: our encoding of the request and parsing of the reply alone, no I/O (what ours
-  adds to raw, at the least), and the same work done by ``xmlrpc.client``.
+  adds to raw, at the least), and the same work done by ``xmlrpc.client``;
+- with ``--hooks``: ours with a hook that does nothing attached, for the cost of the
+  hook events (with no hook attached, a call only tests an empty tuple).
 
 Needs valgrind; run from the project root::
 
@@ -61,8 +63,12 @@ async def main():
             xmlrpc.client.loads(REPLY)
         await run_calls(call, 20)
         await run_calls(call, CALLS)
-    elif CLIENT == "ours":
-        async with AsyncServerProxy(URL, pool_size=min(CONCURRENCY, 100)) as proxy:
+    elif CLIENT in ("ours", "ours-hooked"):
+        hooks = []
+        if CLIENT == "ours-hooked":  # a hook that does nothing: the events' own cost
+            from aioxmlrpc.hooks import Hook
+            hooks = [Hook()]
+        async with AsyncServerProxy(URL, pool_size=min(CONCURRENCY, 100), hooks=hooks) as proxy:
             method = getattr(proxy, WORKLOAD)
             async def call():
                 await method(*ARGS)
@@ -120,8 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=",".join(map(str, CONCURRENCY)),
         help="comma-separated calls in flight (default %(default)s)",
     )
+    parser.add_argument("--workloads", default=",".join(CALLS), help="comma-separated")
+    parser.add_argument(
+        "--hooks", action="store_true", help="also ours with a do-nothing hook attached"
+    )
     args = parser.parse_args(argv)
     levels = [int(c) for c in args.concurrency.split(",")]
+    workloads = args.workloads.split(",")
     server, url = start_server()
     try:
         print("Client instructions per call (valgrind cachegrind), ours / raw aiohttp")
@@ -129,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{'call':<5} {'c':>5} {'raw':>10} {'ours':>10} {'ours/raw':>9} "
             f"{'our codec':>10} {'stdlib codec':>13}"
         )
-        for workload in CALLS:
+        for workload in workloads:
             codec = per_call(url, workload, "codec", 1)
             stdlib_codec = per_call(url, workload, "stdlib-codec", 1)
             for concurrency in levels:
@@ -140,6 +151,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{ours / raw:>9.2f} {codec:>10,.0f} {stdlib_codec:>13,.0f}",
                     flush=True,
                 )
+                if args.hooks:
+                    hooked = per_call(url, workload, "ours-hooked", concurrency)
+                    print(
+                        f"      with a do-nothing hook: {hooked:,.0f} "
+                        f"({(hooked - ours) / ours:+.1%} over ours)",
+                        flush=True,
+                    )
     finally:
         assert server.stdin is not None
         server.stdin.close()

@@ -24,11 +24,18 @@ from hypothesis import HealthCheck, settings
 
 from aioxmlrpc._demo import ExampleServer
 
-from servers import Methods, make_app
+from servers import Methods, StdlibExampleServer, make_app
 
 settings.register_profile(
     "ci",
     max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "quick",  # .ci/run's runs on the other Pythons: the same tests, fewer examples
+    max_examples=40,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
@@ -87,8 +94,15 @@ def _no_foreign_lookups() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def example_server() -> Iterator[ExampleServer]:
-    """The tour's example server (the stdlib's SimpleXMLRPCServer), in a thread."""
+    """The tour's example server (ours, on aioxmlrpc.server), in a thread."""
     with ExampleServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stdlib_example_server() -> Iterator[StdlibExampleServer]:
+    """The seed's own server, the standard library's SimpleXMLRPCServer: the oracle."""
+    with StdlibExampleServer() as server:
         yield server
 
 

@@ -1,18 +1,27 @@
-"""Servers for the client tests, on 127.0.0.1 only: a correct one built on our codec, and
-routes that misbehave on purpose. All run in the test's own event loop (aiohttp.web)."""
+"""Servers for the tests, on 127.0.0.1 only: a correct one built on our codec, routes that
+misbehave on purpose (in the test's own event loop, aiohttp.web), the standard library's
+``SimpleXMLRPCServer`` serving the seed's ``ExampleService`` (the oracle beside our own
+example server), and :class:`ServerThread`, one of our servers in a thread of its own."""
 
 from __future__ import annotations
 
 import asyncio
 import gzip
+import socketserver
+import sys
+import threading
 import zlib
 from collections.abc import Awaitable, Callable
+from types import TracebackType
 from typing import Any
+from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
 from aiohttp import web
 
 from aioxmlrpc import Fault
+from aioxmlrpc._demo import ExampleService
 from aioxmlrpc.codec import RequestParser, encode_fault, encode_response
+from aioxmlrpc.server import XMLRPCDispatcher, XMLRPCServer, serve
 
 XML = "text/xml"
 
@@ -279,3 +288,104 @@ def http_reply(body: bytes, keep_alive: bool = True) -> bytes:
         + b"\r\n\r\n"
         + body
     )
+
+
+# -- the standard library's example server: the oracle ---------------------------------------
+
+
+class _StdlibHandler(SimpleXMLRPCRequestHandler):
+    rpc_paths = ("/", "/RPC2")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _ThreadedStdlibServer(socketserver.ThreadingMixIn, SimpleXMLRPCServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class StdlibExampleServer:
+    """The seed's ``xmlrpc_server.py``: ``SimpleXMLRPCServer`` with ``ExampleService``."""
+
+    def __init__(self) -> None:
+        self._server = _ThreadedStdlibServer(
+            ("127.0.0.1", 0), _StdlibHandler, logRequests=False, allow_none=True
+        )
+        self._server.register_introspection_functions()
+        self._server.register_multicall_functions()
+        self._server.register_instance(ExampleService())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/RPC2"
+
+    def __enter__(self) -> StdlibExampleServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+        self._server.server_close()
+
+
+# -- one of our servers, in a thread with its own event loop ----------------------------------
+
+
+class ServerThread:
+    """``serve(dispatcher, **options)`` on 127.0.0.1 in a background thread."""
+
+    def __init__(self, dispatcher: XMLRPCDispatcher, **options: Any) -> None:
+        self._dispatcher = dispatcher
+        self._options = options
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.server: XMLRPCServer | None = None
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with serve(self._dispatcher, "127.0.0.1", 0, **self._options) as server:
+            self.server = server
+            self._ready.set()
+            await self._stop.wait()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return self.server.url
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        assert self._loop is not None
+        return self._loop
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        if not self._ready.wait(timeout=20):
+            raise RuntimeError("the server did not start")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=20)

@@ -14,6 +14,9 @@ import pytest
 
 import aioxmlrpc
 import aioxmlrpc.codec
+import aioxmlrpc.profiles
+import aioxmlrpc.server
+import aioxmlrpc.testing
 
 PACKAGE = pathlib.Path(aioxmlrpc.__file__).parent
 
@@ -25,8 +28,17 @@ def _isort_key(name: str) -> tuple[int, str]:
     return (1 if name[0].isupper() else 2), name
 
 
+PUBLIC_MODULES = (
+    aioxmlrpc,
+    aioxmlrpc.codec,
+    aioxmlrpc.profiles,
+    aioxmlrpc.server,
+    aioxmlrpc.testing,
+)
+
+
 def test_all_is_sorted_and_complete() -> None:
-    for module in (aioxmlrpc, aioxmlrpc.codec):
+    for module in PUBLIC_MODULES:
         assert list(module.__all__) == sorted(module.__all__, key=_isort_key)
         public = {
             name
@@ -41,7 +53,7 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_every_public_name_has_a_docstring() -> None:
-    for module in (aioxmlrpc, aioxmlrpc.codec):
+    for module in PUBLIC_MODULES:
         assert module.__doc__
         for name in module.__all__:
             value = getattr(module, name)
@@ -142,3 +154,39 @@ def test_the_client_is_loaded_on_first_use() -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         aioxmlrpc.no_such_name  # noqa: B018
+
+
+def test_the_server_loads_no_part_of_the_client() -> None:
+    code = (
+        "import sys, aioxmlrpc.server;"
+        "client = ('aioxmlrpc._proxy', 'aioxmlrpc._transport', 'aioxmlrpc._multicall');"
+        "print(sorted(m for m in client if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_profiles_load_no_asyncio_and_no_aiohttp() -> None:
+    # Profiles are data: reading them (a CLI listing, a config check) needs no I/O stack.
+    code = (
+        "import sys, aioxmlrpc.profiles as p; p.get_profile('aria2');"
+        "print(sorted(m for m in ('asyncio', 'aiohttp') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_scgi_and_profiles_are_loaded_lazily() -> None:
+    code = (
+        "import sys, aioxmlrpc; before = 'aioxmlrpc._scgi' in sys.modules;"
+        "t = aioxmlrpc.SCGITransport; p = aioxmlrpc.Profile;"
+        "print(before, t.__module__, p.__module__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["False", "aioxmlrpc._scgi", "aioxmlrpc.profiles"]

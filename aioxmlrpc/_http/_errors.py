@@ -63,14 +63,19 @@ def translate(exc: BaseException, call: Call) -> Error:
     if call.closed:
         return TransportError(f"call to {where} abandoned: the proxy was closed")
     if isinstance(exc, _TIMEOUTS):
-        return TransportTimeout(_timeout_message(exc, call))
+        timeout = TransportTimeout(_timeout_message(exc, call))
+        if _connecting(exc):
+            timeout.request_sent = False
+        return timeout
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return ConnectError(f"TLS certificate of {where} rejected: {exc.certificate_error}")
     if isinstance(exc, aiohttp.ClientConnectorError):
         target = (
             f"proxy {call.proxy}" if isinstance(exc, aiohttp.ClientProxyConnectionError) else where
         )
-        return _os_error(f"cannot connect to {target}", exc.os_error)
+        error = _os_error(f"cannot connect to {target}", exc.os_error)
+        error.request_sent = False  # connecting failed: nothing was sent
+        return error
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         if call.replied:
             return TruncatedResponse(f"{where} closed the connection in the middle of its reply")
@@ -118,11 +123,15 @@ def _seconds(value: float | None) -> str:
     return f"{value:g} s" if value is not None else "no limit"
 
 
+def _connecting(exc: BaseException) -> bool:
+    """Whether a timeout fired while connecting (aiohttp's, or the pool's wait)."""
+    return isinstance(exc, _CONNECT_TIMEOUT) or str(exc).startswith("Connection timeout")
+
+
 def _timeout_message(exc: BaseException, call: Call) -> str:
     timeout = call.timeout
     where = call.where
-    text = str(exc)
-    if isinstance(exc, _CONNECT_TIMEOUT) or text.startswith("Connection timeout"):
+    if _connecting(exc):
         limits = [
             f"{name}={value:g} s"
             for name, value in (
@@ -132,7 +141,7 @@ def _timeout_message(exc: BaseException, call: Call) -> str:
             if value is not None
         ]
         return f"connecting to {where} timed out (connect timeout: {', '.join(limits)})"
-    if isinstance(exc, _READ_TIMEOUT) or text.startswith("Timeout on reading"):
+    if isinstance(exc, _READ_TIMEOUT) or str(exc).startswith("Timeout on reading"):
         return f"{where} sent nothing for {_seconds(timeout.sock_read)} (sock_read timeout)"
     message = f"call to {where} timed out after {_seconds(timeout.total)} (timeout)"
     if call.crowded and not call.replied:

@@ -52,6 +52,7 @@ from .._redact import redact_url
 from .._types import Value
 from .._version import __version__
 from ..codec import ResponseParser
+from ..hooks import REQUEST_HEADERS
 from ._dump import Secrets, WireDump, logger
 from ._errors import Call, translate
 from ._inflate import Inflater
@@ -319,6 +320,10 @@ class HTTPTransport:
                 f"call to {target.display} refused: the aiohttp session given as session= is closed"
             )
         headers = target.headers
+        extra = REQUEST_HEADERS.get()
+        if extra:  # added by a hook for this call (a traceparent, say)
+            headers = headers.copy()
+            headers.update(extra)
         if self._gzip_threshold is not None and len(body) > self._gzip_threshold:
             body = gzip.compress(body, compresslevel=6)
             headers = headers.copy()

@@ -282,10 +282,19 @@ class RequestParser:
         """Parse the next piece of the body (see :meth:`ResponseParser.feed`)."""
         self._parser.feed(data)
 
-    def close(self) -> tuple[str, tuple[Value, ...]]:
-        """Finish the body and return ``(method_name, params)``."""
+    def close(self, data: bytes | bytearray | memoryview = b"") -> tuple[str, tuple[Value, ...]]:
+        """Finish the body, given its last piece if any; return ``(method_name, params)``.
+
+        A body known whole at once is best passed here directly, ``parser.close(body)``:
+        it is then read in a single pass, as :meth:`ResponseParser.close` reads one.
+        """
         parser = self._parser
-        parser.close()
+        if data and not parser.bytes_received:
+            parser.feed_whole(data)
+        else:
+            if data:
+                parser.feed(data)
+            parser.close()
         assert parser.method_name is not None  # noqa: S101 - the grammar requires it
         return parser.method_name, tuple(parser.params)
 
@@ -319,8 +328,7 @@ def parse_request(
     parser = RequestParser(
         use_datetime=use_datetime, use_builtin_types=use_builtin_types, limits=limits
     )
-    parser.feed(data)
-    return parser.close()
+    return parser.close(data)
 
 
 def dumps(

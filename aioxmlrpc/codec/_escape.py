@@ -19,17 +19,21 @@ __all__ = [
     "BAD_CHAR",
     "CONTROL_BUT_NUL_TABLE",
     "CONTROL_TABLE",
+    "ESCAPES",
     "SUSPECT_BUT_NUL_TABLE",
     "SUSPECT_TABLE",
     "changing_table",
     "escape",
+    "escape_items",
     "escaped",
     "has_bad_char",
+    "is_suspect",
     "needs_escaping",
 ]
 
 #: A character XML 1.0 cannot carry.
 BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_BAD_BUT_NUL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def changing_table(suspects: bytes) -> bytes:
@@ -74,8 +78,42 @@ def has_bad_char(text: str) -> bool:
     return b"\xed" in raw and BAD_CHAR.search(text) is not None
 
 
+#: What written character data escapes, in this order ("&" first, so that the entities
+#: added next are not escaped again). :func:`escape` spells it out, for speed.
+ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
+_BYTE_ESCAPES = tuple((char.encode(), entity.encode()) for char, entity in ESCAPES)
+
+
+def escape_items(items: list[str] | tuple[str, ...], separator: str) -> str | None:
+    """Escape ``items`` and join them by ``separator``, all at once.
+
+    They are joined by NUL, the one character no string may hold (so the joints are
+    known), escaped, and the NULs replaced by ``separator``. Text that is not ASCII is
+    escaped in UTF-8, where a character costs one byte, not the four of a string holding
+    an emoji. Returns None if an item holds a character XML 1.0 forbids (NUL included):
+    the caller then names it.
+    """
+    joined = "\x00".join(items)
+    ascii = joined.isascii()
+    raw = joined.encode("ascii" if ascii else "utf-8", "surrogatepass")
+    if raw.count(0) != len(items) - 1:
+        return None
+    if raw.translate(SUSPECT_BUT_NUL_TABLE) != raw:
+        if raw.translate(CONTROL_BUT_NUL_TABLE) != raw:
+            return None
+        for char, entity in _BYTE_ESCAPES:
+            if char in raw:
+                raw = raw.replace(char, entity)
+    # U+FFFE, U+FFFF and surrogates (ED A0..ED BF) are the only others.
+    if not ascii and (b"\xef\xbf\xbe" in raw or b"\xef\xbf\xbf" in raw):
+        return None
+    if not ascii and b"\xed" in raw and _BAD_BUT_NUL.search(joined) is not None:
+        return None
+    return raw.replace(b"\x00", separator.encode()).decode("ascii" if ascii else "utf-8")
+
+
 def escape(text: str) -> str:
-    """Escape ``text`` for XML character data."""
+    """Escape ``text`` for XML character data: the replacements of ``ESCAPES``."""
     # "&" first, so the entities added next are not escaped again. A replace that finds
     # nothing still copies nothing, but looking first is cheaper than the call.
     if "&" in text:
@@ -87,6 +125,14 @@ def escape(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r", "&#13;")
     return text
+
+
+def is_suspect(text: str) -> bool:
+    """Whether ``text`` holds a character to escape, or one XML 1.0 forbids."""
+    if text.isascii():
+        raw = text.encode("ascii")
+        return raw.translate(SUSPECT_TABLE) != raw
+    return needs_escaping(text) or has_bad_char(text)
 
 
 def needs_escaping(text: str) -> bool:

@@ -24,13 +24,13 @@ from xmlrpc.client import Binary, DateTime
 from .._types import MAXI8, MINI8
 from ._escape import (
     BAD_CHAR,
-    CONTROL_BUT_NUL_TABLE,
     CONTROL_TABLE,
-    SUSPECT_BUT_NUL_TABLE,
     SUSPECT_TABLE,
     escape,
+    escape_items,
     escaped,
     has_bad_char,
+    is_suspect,
     needs_escaping,
 )
 
@@ -137,34 +137,12 @@ def _uniform_array(values: list[Any] | tuple[Any, ...], w: Writer) -> bool:
 
 
 def _string_items(values: list[str] | tuple[str, ...], separator: str, w: Writer) -> str:
-    """The strings of an array, each escaped as needed, joined by ``separator``.
-
-    Escaped all at once: joined by NUL, which no string may hold (so the joints are
-    known), in UTF-8, where a character costs one byte and not the four of a string
-    holding an emoji; then split into items by replacing NUL. Strings that may hold a
-    forbidden character take the slow path, which names it.
-    """
-    joined = "\x00".join(values)
-    ascii = joined.isascii()
-    raw = joined.encode("ascii" if ascii else "utf-8", "surrogatepass")
-    if raw.count(0) != len(values) - 1:
-        w.escape_checked("".join(values))  # a string holds NUL: text() names it
-    if raw.translate(SUSPECT_BUT_NUL_TABLE) != raw:
-        if raw.translate(CONTROL_BUT_NUL_TABLE) != raw:
-            w.escape_checked("".join(values))  # text() names what it finds
-        if b"&" in raw:
-            raw = raw.replace(b"&", b"&amp;")
-        if b"<" in raw:
-            raw = raw.replace(b"<", b"&lt;")
-        if b">" in raw:
-            raw = raw.replace(b">", b"&gt;")
-        if b"\r" in raw:
-            raw = raw.replace(b"\r", b"&#13;")
-    if not ascii and (b"\xed" in raw or b"\xef\xbf\xbe" in raw or b"\xef\xbf\xbf" in raw):
-        w.escape_checked(joined)  # maybe a surrogate, U+FFFE or U+FFFF: text() checks
-        raw = raw.replace(b"\x00", separator.encode())
-        return raw.decode("utf-8", "surrogatepass")
-    return raw.replace(b"\x00", separator.encode()).decode("ascii" if ascii else "utf-8")
+    """The strings of an array, each escaped as needed, joined by ``separator``."""
+    items = escape_items(values, separator)
+    if items is None:
+        w.escape_checked("".join(values))  # a forbidden character: text() names it
+        return ""
+    return items
 
 
 class Writer:
@@ -194,6 +172,7 @@ class Writer:
         "append",
         "careful",
         "escaped",
+        "looked",
         "open_ids",
         "out",
         "probe",
@@ -207,6 +186,7 @@ class Writer:
         # Made on first use: most documents need neither.
         self.escaped: list[str] | None = None
         self.open_ids: set[int] = set()  # ids of the containers open past _UNTRACKED_DEPTH
+        self.looked = 0  # strings before this index were found clean by look()
         self.allow_none = self.allow_i8 = self.careful = False
         self.probe = 0
 
@@ -216,14 +196,26 @@ class Writer:
         Raises:
             _Escaping: One does: the caller starts again, carefully.
         """
+        strings = self.strings
         try:
-            joined = "".join(self.strings)
+            # Only the strings written since the last look: each is looked at once.
+            joined = "".join(strings[self.looked :])
         except TypeError:  # a key that is not a string: text() says so, at the end
             self.probe = 0
             return
-        if needs_escaping(joined):
-            raise _Escaping
-        self.probe = 4 * len(self.strings)
+        if is_suspect(joined):
+            raise _Escaping  # to escape (or forbidden, which the careful pass names)
+        self.looked = len(strings)
+        self.probe = 4 * len(strings)
+
+    def reset(self) -> None:
+        """Forget the document written, keeping the lists for the next one."""
+        self.out.clear()
+        self.strings.clear()
+        self.looked = 0
+        self.escaped = None
+        if self.open_ids:
+            self.open_ids.clear()
 
     def escape_checked(self, text: str) -> None:
         """Have ``text``, written escaped already, checked for forbidden characters only."""
@@ -243,7 +235,9 @@ class Writer:
         try:
             # One check over all the strings joined: far cheaper than one per string, and
             # than one over the whole document (its markup is known to be clean).
-            joined = "".join(self.strings)
+            # (Those before ``looked`` were found clean already.)
+            looked = self.looked
+            joined = "".join(self.strings[looked:] if looked else self.strings)
         except TypeError:
             raise TypeError("dictionary key must be string") from None
         if joined.isascii():
@@ -293,33 +287,32 @@ def written(
         w = Writer()
     w.allow_none = allow_none
     w.allow_i8 = allow_i8
+    w.careful = False
+    w.probe = _FIRST_LOOK
+    w.append(head)
     try:
-        for careful in (False, True):  # pragma: no branch - the careful pass returns
-            w.careful = careful
-            w.probe = 0 if careful else _FIRST_LOOK
+        try:
+            fill(root, w, 1)
+        except _Escaping:
+            text = None
+        else:
+            w.append(tail)
+            text = w.text(root)
+        if text is None:  # a string needs escaping: write it all again, carefully
+            w.reset()
+            w.careful = True
+            w.probe = 0
             w.append(head)
-            try:
-                fill(root, w, 1)
-            except _Escaping:
-                text = None
-            else:
-                w.append(tail)
-                text = w.text(root)
-            if text is not None:
-                return text
-            w.out.clear()
-            w.strings.clear()
-            w.escaped = None
-            w.open_ids.clear()
+            fill(root, w, 1)
+            w.append(tail)
+            text = w.text(root)
+            assert text is not None  # noqa: S101 - a careful pass always returns its text
+        return text
     except RecursionError:
         raise ValueError("value nests too deeply to marshal") from None
     finally:
-        w.out.clear()
-        w.strings.clear()
-        w.escaped = None
-        w.open_ids.clear()
+        w.reset()
         _SPARE.append(w)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def dump(value: Any, w: Writer, depth: int) -> None:

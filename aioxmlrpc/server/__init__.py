@@ -4,7 +4,8 @@ Register functions (coroutines or plain ones) on an
 [XMLRPCDispatcher][aioxmlrpc.server.XMLRPCDispatcher], the standard library's
 ``SimpleXMLRPCDispatcher`` API, then serve it on its own socket with
 [serve][aioxmlrpc.server.serve], or mount it in an existing aiohttp application with
-[make_app][aioxmlrpc.server.make_app] or [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler]::
+[make_app][aioxmlrpc.server.make_app] or [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler]
+(or run it on any ASGI server with [asgi_app][aioxmlrpc.server.asgi_app])::
 
     from aioxmlrpc.server import XMLRPCDispatcher, serve
 
@@ -30,13 +31,22 @@ from xmlrpc.client import (
     NOT_WELLFORMED_ERROR,
 )
 
-from ._aiohttp import DEFAULT_PATHS, XMLRPCServer, make_app, serve, xmlrpc_handler
+from ._aiohttp import (
+    DEFAULT_PATHS,
+    DEFAULT_READ_TIMEOUT,
+    XMLRPCServer,
+    make_app,
+    serve,
+    xmlrpc_handler,
+)
+from ._asgi import asgi_app
 from ._dispatcher import DEFAULT_MAX_MULTICALL_CALLS, DEFAULT_MAX_REQUEST_BYTES, XMLRPCDispatcher
 
 __all__ = [
     "DEFAULT_MAX_MULTICALL_CALLS",
     "DEFAULT_MAX_REQUEST_BYTES",
     "DEFAULT_PATHS",
+    "DEFAULT_READ_TIMEOUT",
     "INTERNAL_ERROR",
     "INVALID_METHOD_PARAMS",
     "INVALID_XMLRPC",
@@ -44,6 +54,7 @@ __all__ = [
     "NOT_WELLFORMED_ERROR",
     "XMLRPCDispatcher",
     "XMLRPCServer",
+    "asgi_app",
     "make_app",
     "serve",
     "xmlrpc_handler",

@@ -9,7 +9,9 @@ What the HTTP side refuses, and how (each a clear status with a one-line text bo
 - a body over ``max_request_size`` bytes, counted after decompression (aiohttp inflates
   gzip and deflate requests as they stream): 413, as soon as the declared length or the
   bytes read say so, and the connection is not kept alive;
-- a compressed body that does not inflate: 400.
+- a compressed body that does not inflate: 400;
+- a body still arriving ``read_timeout`` seconds (60) after the head: 408, so that a
+  client sending a byte now and then holds nothing for long.
 
 Everything else is answered with XML-RPC: a 200 carrying the result or a fault. The body
 is parsed as it streams in (never read whole first), so a refusal comes at the byte that
@@ -24,17 +26,26 @@ from collections.abc import Awaitable, Callable, Generator, Iterable
 from types import TracebackType
 from typing import Any
 
-from aiohttp import hdrs, web
+from aiohttp import StreamReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from .._exceptions import ResponseError, ResponseTooLarge
-from ..codec import DEFAULT_MAX_DEPTH, Limits
+from ..codec import DEFAULT_MAX_DEPTH, Limits, RequestParser
 from ._dispatcher import DEFAULT_MAX_REQUEST_BYTES, XMLRPCDispatcher, parse_error_fault
 
-__all__ = ["DEFAULT_PATHS", "XMLRPCServer", "make_app", "serve", "xmlrpc_handler"]
+__all__ = [
+    "DEFAULT_PATHS",
+    "DEFAULT_READ_TIMEOUT",
+    "XMLRPCServer",
+    "make_app",
+    "serve",
+    "xmlrpc_handler",
+]
 
 #: The paths the standard library's ``SimpleXMLRPCRequestHandler`` answers on.
 DEFAULT_PATHS = ("/", "/RPC2")
+#: The most seconds a request's body may take to arrive, by default.
+DEFAULT_READ_TIMEOUT = 60.0
 
 Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
@@ -56,6 +67,7 @@ def xmlrpc_handler(
     max_request_size: int | None = DEFAULT_MAX_REQUEST_BYTES,
     max_depth: int = DEFAULT_MAX_DEPTH,
     page: str | None = None,
+    read_timeout: float | None = DEFAULT_READ_TIMEOUT,
 ) -> Handler:
     """Return an aiohttp handler answering XML-RPC requests with ``dispatcher``.
 
@@ -68,6 +80,8 @@ def xmlrpc_handler(
             (``None`` removes the bound: for trusted peers only).
         max_depth: The deepest nesting of arrays and structs accepted.
         page: An HTML page served on GET and HEAD (otherwise 405).
+        read_timeout: The most seconds the body may take to arrive once the request's
+            head is in (408 after it); ``None`` waits for ever.
     """
     limits = Limits(max_bytes=max_request_size, max_depth=max_depth)
     allow = "POST" if page is None else "GET, HEAD, POST"
@@ -97,25 +111,45 @@ def xmlrpc_handler(
             and hdrs.CONTENT_ENCODING not in headers
         ):
             return _refused(_plain(413, too_large))
-        parser = dispatcher.request_parser(limits)
         content = request.content
         try:
-            while True:
+            chunk = b""
+            if content.is_eof():  # all of it is here already: no wait, no timer
                 chunk = await content.readany()
-                if not chunk:
-                    break
-                parser.feed(chunk)
-            method, params = parser.close()
+            if content.at_eof():  # the whole body at once: the common, small request
+                method, params = dispatcher.parse_body(chunk, limits)
+            else:  # parsed as it streams in, refused at the first byte that must be
+                parser = dispatcher.request_parser(limits)
+                receiving = _receive(content, parser, chunk)
+                if read_timeout is None:
+                    await receiving
+                else:
+                    await asyncio.wait_for(receiving, read_timeout)
+                method, params = parser.close()
+        except asyncio.TimeoutError:
+            text = f"408 Request Timeout: the body took more than {read_timeout:g} s"
+            return await _refused_early(request, _plain(408, text))
         except ResponseTooLarge:
-            return _refused(_plain(413, too_large))
+            return await _refused_early(request, _plain(413, too_large))
         except ResponseError as exc:
             response = _xml(dispatcher.fault_response(parse_error_fault(exc)))
-            return response if content.is_eof() else _refused(response)
-        except HttpProcessingError as exc:  # a gzip or deflate body that does not inflate
-            return _refused(_plain(400, f"400 Bad Request: {exc.message}"))
+            return response if content.at_eof() else await _refused_early(request, response)
+        except (web.RequestPayloadError, HttpProcessingError) as exc:
+            # A gzip or deflate body that does not inflate, a broken chunked encoding.
+            reason = " ".join(str(exc).split())
+            return await _refused_early(request, _plain(400, f"400 Bad Request: {reason}"))
         return _xml(await dispatcher.call(method, params))
 
     return handle
+
+
+async def _receive(content: StreamReader, parser: RequestParser, chunk: bytes) -> None:
+    while True:
+        if chunk:
+            parser.feed(chunk)
+        chunk = await content.readany()
+        if not chunk:
+            return
 
 
 def _xml(body: bytes) -> web.Response:
@@ -128,6 +162,19 @@ def _refused(response: web.Response) -> web.Response:
     return response
 
 
+async def _refused_early(request: web.BaseRequest, response: web.Response) -> web.Response:
+    """Refuse a body before its end: answer, then close without reading the rest."""
+    response.force_close()
+    if hdrs.CONTENT_ENCODING not in request.headers:
+        return response  # aiohttp reads and drops the rest for a while, then closes
+    # Inflating the rest only to drop it is the work a gzip bomb asks for: send the
+    # answer now and close the connection at once.
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()
+    return response
+
+
 def make_app(
     dispatcher: XMLRPCDispatcher,
     *,
@@ -135,6 +182,7 @@ def make_app(
     max_request_size: int | None = DEFAULT_MAX_REQUEST_BYTES,
     max_depth: int = DEFAULT_MAX_DEPTH,
     page: str | None = None,
+    read_timeout: float | None = DEFAULT_READ_TIMEOUT,
 ) -> web.Application:
     """Return an aiohttp application serving ``dispatcher`` at ``paths``.
 
@@ -144,7 +192,11 @@ def make_app(
     Options are those of [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
     """
     handler = xmlrpc_handler(
-        dispatcher, max_request_size=max_request_size, max_depth=max_depth, page=page
+        dispatcher,
+        max_request_size=max_request_size,
+        max_depth=max_depth,
+        page=page,
+        read_timeout=read_timeout,
     )
     app = web.Application()
     for path in paths:
@@ -274,6 +326,7 @@ def serve(
     max_request_size: int | None = DEFAULT_MAX_REQUEST_BYTES,
     max_depth: int = DEFAULT_MAX_DEPTH,
     page: str | None = None,
+    read_timeout: float | None = DEFAULT_READ_TIMEOUT,
     shutdown_timeout: float = 5.0,
 ) -> XMLRPCServer:
     """Serve ``dispatcher`` on its own listening socket: the callback server beside a client.
@@ -296,13 +349,18 @@ def serve(
         max_request_size: See [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
         max_depth: See [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
         page: See [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
+        read_timeout: See [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
         shutdown_timeout: How long closing waits for calls in flight, in seconds.
     """
     chosen = tuple(paths)
     if not chosen:
         raise ValueError("paths must name at least one path")
     handler = xmlrpc_handler(
-        dispatcher, max_request_size=max_request_size, max_depth=max_depth, page=page
+        dispatcher,
+        max_request_size=max_request_size,
+        max_depth=max_depth,
+        page=page,
+        read_timeout=read_timeout,
     )
     return XMLRPCServer(
         handler,

@@ -53,7 +53,7 @@ from .._exceptions import (
     UnsafeXML,
 )
 from .._types import Value
-from ..codec import Limits, RequestParser, encode_fault, encode_response
+from ..codec import DEFAULT_MAX_DEPTH, Limits, RequestParser, encode_fault, encode_response, loads
 from ._introspect import (
     NOT_SUPPORTED,
     list_public_methods,
@@ -361,12 +361,37 @@ class XMLRPCDispatcher:
             limits=limits or _DEFAULT_LIMITS,
         )
 
+    def parse_body(
+        self, body: bytes, limits: Limits | None = None
+    ) -> tuple[str, tuple[Value, ...]]:
+        """Parse a whole request body: ``(method_name, params)``.
+
+        Raises:
+            ResponseError: A subclass saying why the body is refused.
+        """
+        limits = limits or _DEFAULT_LIMITS
+        if limits.max_depth == DEFAULT_MAX_DEPTH and (
+            limits.max_bytes is None or len(body) <= limits.max_bytes
+        ):
+            # The codec's loads() reads a whole body in one pass, where RequestParser
+            # takes two (feed, then close); its limits are the defaults, checked above.
+            try:
+                params, method = loads(
+                    body, use_datetime=self.use_datetime, use_builtin_types=self.use_builtin_types
+                )
+            except Fault:
+                method = None
+            if method is None:
+                raise InvalidResponse("expected <methodCall>, found <methodResponse>")
+            return method, params
+        parser = self.request_parser(limits)
+        parser.feed(body)
+        return parser.close()
+
     async def dispatch_body(self, body: bytes, limits: Limits | None = None) -> bytes:
         """Answer a whole request body with a whole response body (a fault included)."""
-        parser = self.request_parser(limits)
         try:
-            parser.feed(body)
-            method, params = parser.close()
+            method, params = self.parse_body(body, limits)
         except ResponseError as exc:
             return self.fault_response(parse_error_fault(exc))
         return await self.call(method, params)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import array
+import xmlrpc.client
 from collections.abc import Callable
 
 import pytest
 
-from aioxmlrpc import MalformedXML, ResponseError, TruncatedResponse, codec
+from aioxmlrpc import InvalidResponse, MalformedXML, ResponseError, TruncatedResponse, codec
 from aioxmlrpc.codec import RequestParser, ResponseParser
 
 BODY = codec.encode_response({"a": [1, "two"]})
@@ -96,3 +97,18 @@ def test_a_forbidden_character_fails_and_then_every_step_is_refused() -> None:
         rest()
     with pytest.raises(RuntimeError, match="MalformedXML"):
         parser.feed(BODY)
+
+
+def test_a_request_body_given_whole_to_close_reads_as_fed() -> None:
+    body = xmlrpc.client.dumps(({"a": [1, "x", 2.5]}, "s"), "echo").encode()
+    expected = ("echo", ({"a": [1, "x", 2.5]}, "s"))
+    assert RequestParser().close(body) == expected
+    assert codec.parse_request(body) == expected
+    fed = RequestParser()
+    fed.feed(body[:40])
+    assert fed.close(body[40:]) == expected
+    broken = RequestParser()
+    with pytest.raises(InvalidResponse):
+        broken.close(body.replace(b"methodCall", b"methodResponse"))
+    with pytest.raises(RuntimeError, match="failed already"):
+        broken.close(body)

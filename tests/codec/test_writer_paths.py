@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from aioxmlrpc import codec
-from aioxmlrpc.codec import _writer
+from aioxmlrpc.codec import _writer, dumps
+from aioxmlrpc.codec._escape import ESCAPES, escape
 
 SCALARS: dict[str, Any] = {
     "str": "plain",
@@ -132,3 +133,38 @@ def _count_looks(run: Any) -> int:
     finally:
         _writer.Writer.look = original  # type: ignore[method-assign]
     return calls
+
+
+def test_escape_spells_out_the_escapes_table() -> None:
+    text = "".join(char for char, _ in ESCAPES) * 2 + "plain"
+    expected = text
+    for char, entity in ESCAPES:
+        expected = expected.replace(char, entity)
+    assert escape(text) == expected
+
+
+@pytest.mark.parametrize(
+    "bad", ["\x00", "\x01", "\x1f", chr(0xD800), chr(0xDFFF), "\ufffe", "\uffff"]
+)
+@pytest.mark.parametrize("text", ["ascii & <text>", "ёж & <日本> \U0001f600", "한국어 & <b>"])
+def test_long_string_arrays_escaped_at_once_refuse_forbidden_characters(
+    text: str, bad: str
+) -> None:
+    values = [f"{text} {i}" for i in range(20)]
+    assert dumps((values,)) == xmlrpc.client.dumps((values,))
+    values[7] += bad
+    with pytest.raises(ValueError, match=f"at index {len(values[7]) - 1} of the string"):
+        dumps((values,))
+
+
+@pytest.mark.parametrize("late", ["a & b", "x\r", "\x01", chr(0xD800)])
+def test_strings_after_the_last_look_are_checked_too(late: str) -> None:
+    # The optimistic pass looks at the strings written so far at 64, 256, 1024... and
+    # the final check covers only those after the last look: a late string counts.
+    value = [{"k": f"v{i}", "n": i} for i in range(700)] + [{"k": late}]
+    if late in ("\x01", chr(0xD800)):
+        with pytest.raises(ValueError, match="cannot carry this character"):
+            dumps((value,))
+    else:
+        assert codec.loads(dumps((value,)))[0][0] == value
+        assert dumps((value,)) == xmlrpc.client.dumps((value,)).replace("\r", "&#13;")

@@ -415,3 +415,12 @@ def test_the_url_can_come_from_the_environment(example_server: ExampleServer) ->
     env = dict(os.environ, AIOXMLRPC_URL=example_server.url)
     out = run_example(EXAMPLES_DIR / "xmlrpc_ServerProxy.py", "", env)
     assert out == "Ping: True\n"
+
+
+def test_the_tour_runs_every_example_programs_own_code() -> None:
+    from aioxmlrpc._demo import STEPS, load_example
+
+    assert sorted(name for _, name, _ in STEPS) == sorted(path.stem for path in EXAMPLES)
+    for _, name, _ in STEPS:
+        main = load_example(name)
+        assert Path(main.__code__.co_filename).resolve() == EXAMPLES_DIR / f"{name}.py"

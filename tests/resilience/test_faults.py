@@ -2,8 +2,8 @@
 
 Each case sends one call through :class:`~faultproxy.FaultProxy` to a correct server
 (``raw_server``'s ``/RPC2``, an aiohttp server speaking HTTP/1.1 with keep-alive, or
-``example_server``, the standard library's server speaking HTTP/1.0 and closing after each
-reply, gzip-compressing large ones) and checks:
+``example_server``, our example server, which answers as the standard library's does:
+HTTP/1.0, closing after each reply, gzip-compressing large ones) and checks:
 
 - the outcome: the right value, or exactly the error class the case names;
 - the time: within the case's bound (its timeout plus a small margin);

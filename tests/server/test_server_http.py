@@ -1,0 +1,272 @@
+"""The HTTP side: serve(), make_app() mounted in an application, statuses, gzip, cancellation.
+
+One server per module (``ServerThread``: ``serve()`` in a thread of its own), reached with
+aiohttp's client, raw sockets and our own ``AsyncServerProxy``; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+import tempfile
+import threading
+import xmlrpc.client
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from aioxmlrpc import AsyncServerProxy, Fault, MultiCall
+from aioxmlrpc.server import XMLRPCDispatcher, make_app, serve, xmlrpc_handler
+
+from servers import ServerThread
+
+TIMEOUT = aiohttp.ClientTimeout(total=10)
+PING = xmlrpc.client.dumps((), "ping").encode()
+LIMIT = 64 * 1024
+
+
+class Observed:
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.cancelled = threading.Event()
+
+
+OBSERVED = Observed()
+
+
+def dispatcher() -> XMLRPCDispatcher:
+    d = XMLRPCDispatcher(allow_none=True)
+    d.register_introspection_functions()
+    d.register_multicall_functions()
+    d.register_function(lambda: True, "ping")
+    d.register_function(lambda value: value, "echo")
+
+    @d.register_function
+    async def hang() -> bool:
+        OBSERVED.started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            OBSERVED.cancelled.set()
+            raise
+        return True
+
+    return d
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerThread]:
+    with ServerThread(dispatcher(), max_request_size=LIMIT) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def paged() -> Iterator[ServerThread]:
+    with ServerThread(dispatcher(), page="<h1>XML-RPC here</h1>") as running:
+        yield running
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=TIMEOUT) as client:
+        yield client
+
+
+async def post(
+    session: aiohttp.ClientSession, url: str, body: bytes, **headers: str
+) -> tuple[int, str, bytes]:
+    headers.setdefault("Content-Type", "text/xml")
+    async with session.post(url, data=body, headers=headers) as response:
+        return response.status, response.headers.get("Allow", ""), await response.read()
+
+
+async def test_a_post_is_answered_and_the_connection_kept_alive(server: ServerThread) -> None:
+    host, port = server.url.split("//")[1].split("/")[0].split(":")
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 10)
+    try:
+        for _ in range(2):
+            writer.write(
+                b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(PING), PING)
+            )
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            body = await asyncio.wait_for(reader.readexactly(length), 10)
+            assert xmlrpc.client.loads(body)[0] == (True,)
+    finally:
+        writer.close()
+
+
+async def test_get_is_405_unless_a_page_is_configured(
+    server: ServerThread, paged: ServerThread, session: aiohttp.ClientSession
+) -> None:
+    async with session.get(server.url) as response:
+        assert response.status == 405
+        assert response.headers["Allow"] == "POST"
+        assert "XML-RPC takes POST requests, not GET" in await response.text()
+    async with session.put(server.url, data=PING) as response:
+        assert response.status == 405
+    async with session.get(paged.url) as response:
+        assert response.status == 200
+        assert response.content_type == "text/html"
+        assert await response.text() == "<h1>XML-RPC here</h1>"
+    async with session.delete(paged.url) as response:
+        assert response.status == 405
+        assert response.headers["Allow"] == "GET, HEAD, POST"
+    assert (await post(session, paged.url, PING))[0] == 200
+
+
+async def test_a_wrong_content_type_is_415_and_xml_types_are_accepted(
+    server: ServerThread, session: aiohttp.ClientSession
+) -> None:
+    status, _, body = await post(session, server.url, PING, **{"Content-Type": "application/json"})
+    assert status == 415
+    assert b"XML-RPC requests are text/xml, not application/json" in body
+    for content_type in ("text/xml", "text/xml; charset=utf-8", "application/xml", "a/b+xml"):
+        status, _, body = await post(session, server.url, PING, **{"Content-Type": content_type})
+        assert status == 200, content_type
+    # No Content-Type at all is read, as the standard library reads it.
+    async with session.post(server.url, data=PING, headers={"Content-Type": ""}) as response:
+        assert response.status in (200, 415)
+
+
+async def test_other_paths_are_404(server: ServerThread, session: aiohttp.ClientSession) -> None:
+    status, _, body = await post(session, server.url.replace("/RPC2", "/elsewhere"), PING)
+    assert status == 404
+    assert b"no XML-RPC endpoint at /elsewhere" in body
+    assert (await post(session, server.url.replace("/RPC2", "/"), PING))[0] == 200
+
+
+async def test_a_gzip_request_is_accepted(
+    server: ServerThread, session: aiohttp.ClientSession
+) -> None:
+    body = gzip.compress(xmlrpc.client.dumps(("x" * 20_000,), "echo").encode())
+    status, _, reply = await post(session, server.url, body, **{"Content-Encoding": "gzip"})
+    assert status == 200
+    assert xmlrpc.client.loads(reply)[0] == ("x" * 20_000,)
+
+
+async def test_a_body_over_the_limit_is_413_declared_or_inflated(
+    server: ServerThread, session: aiohttp.ClientSession
+) -> None:
+    big = xmlrpc.client.dumps(("x" * LIMIT,), "echo").encode()
+    status, _, body = await post(session, server.url, big)
+    assert status == 413
+    assert f"exceeds {LIMIT} bytes".encode() in body
+    status, _, _ = await post(
+        session, server.url, gzip.compress(big), **{"Content-Encoding": "gzip"}
+    )
+    assert status == 413
+    assert (await post(session, server.url, PING))[0] == 200
+
+
+async def test_a_body_that_does_not_inflate_is_400(
+    server: ServerThread, session: aiohttp.ClientSession
+) -> None:
+    status, _, body = await post(
+        session, server.url, b"not gzip at all", **{"Content-Encoding": "gzip"}
+    )
+    assert status == 400
+    assert body.startswith(b"400 Bad Request: ")
+    assert (await post(session, server.url, PING))[0] == 200
+
+
+async def test_a_client_disconnect_cancels_the_call(server: ServerThread) -> None:
+    OBSERVED.started.clear()
+    OBSERVED.cancelled.clear()
+    async with AsyncServerProxy(server.url, timeout=0.5) as proxy:
+        with pytest.raises(Exception):  # noqa: B017, PT011 - the client's own timeout
+            await proxy.hang()
+    assert await asyncio.to_thread(OBSERVED.started.wait, 10)
+    assert await asyncio.to_thread(OBSERVED.cancelled.wait, 10)
+
+
+async def test_our_own_client_and_multicall(server: ServerThread) -> None:
+    async with AsyncServerProxy(server.url, allow_none=True) as proxy:
+        assert await proxy.ping() is True
+        assert await proxy.echo({"a": [1, 2.5, None]}) == {"a": [1, 2.5, None]}
+        with pytest.raises(Fault) as info:
+            await proxy.nope()
+        assert info.value.faultCode == -32601
+        batch = MultiCall(proxy)
+        batch.ping()
+        batch.echo("x")
+        batch.nope()
+        results = await batch(return_exceptions=True)
+        assert results[:2] == [True, "x"]
+        assert isinstance(results[2], Fault)
+        assert results[2].faultCode == -32601
+        assert "echo" in await proxy.system.listMethods()
+
+
+async def test_make_app_and_the_handler_mount_in_an_existing_application() -> None:
+    d = dispatcher()
+    app = web.Application()
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="hello")
+
+    app.router.add_get("/", hello)
+    app.add_subapp("/xmlrpc/", make_app(d, paths=["/"]))
+    app.router.add_route("*", "/rpc", xmlrpc_handler(d, max_request_size=1000))
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+            async with session.get(f"http://127.0.0.1:{port}/") as response:
+                assert await response.text() == "hello"
+            for path in ("/xmlrpc/", "/rpc"):
+                status, _, body = await post(session, f"http://127.0.0.1:{port}{path}", PING)
+                assert (status, xmlrpc.client.loads(body)[0]) == (200, (True,)), path
+            big = xmlrpc.client.dumps(("x" * 2000,), "echo").encode()
+            assert (await post(session, f"http://127.0.0.1:{port}/rpc", big))[0] == 413
+    finally:
+        await runner.cleanup()
+
+
+async def test_serve_on_a_unix_socket_and_close() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = str(Path(directory) / "rpc.sock")
+        async with serve(dispatcher(), unix_socket=path) as server:
+            assert server.port is None
+            assert server.url == "http://localhost/RPC2"
+            async with AsyncServerProxy(server.url, unix_socket=path) as proxy:
+                assert await proxy.ping() is True
+
+
+async def test_serve_awaited_with_a_socket_and_closed_by_serve_forever_cancelled() -> None:
+    sock = socket.create_server(("127.0.0.1", 0))
+    server = await serve(dispatcher(), sock=sock, paths=["/api"])
+    assert server.url.endswith("/api")
+    assert server is await server.start()  # starting twice is harmless
+    forever = asyncio.ensure_future(server.serve_forever())
+    async with AsyncServerProxy(server.url) as proxy:
+        assert await proxy.ping() is True
+    forever.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(forever, 10)
+    assert server.port is None
+    with pytest.raises(ValueError, match="paths"):
+        _ = serve(dispatcher(), paths=[])
+
+
+def test_the_ipv6_url_is_bracketed() -> None:
+    async def main() -> str | None:
+        try:
+            async with serve(dispatcher(), "::1", 0) as server:
+                return server.url
+        except OSError:
+            return None
+
+    url = asyncio.run(main())
+    if url is None:
+        pytest.skip("no IPv6 loopback on this machine")
+    assert url.startswith("http://[::1]:")
