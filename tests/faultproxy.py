@@ -269,6 +269,9 @@ class FaultProxy:
         task = asyncio.get_running_loop().create_task(self._relay(reader, writer))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        # A task cancelled before it ran never reaches _relay's finally: close the client
+        # connection anyway (Python 3.13 warns about a StreamWriter left open).
+        task.add_done_callback(lambda _: writer.close())
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         record = ConnectionRecord(len(self.records) + 1)

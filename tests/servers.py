@@ -102,7 +102,7 @@ def make_app(methods: Methods) -> web.Application:
         results: list[object] = []
         for call in params[0]:
             inner = call["methodName"]
-            if inner in ("crash", "whole_fault", "malformed"):
+            if inner in ("crash", "whole_fault", "malformed", "dropped"):
                 methods.calls[inner] = methods.calls.get(inner, 0) + 1
             if inner == "crash":
                 return web.Response(status=500, text="crashed")
@@ -112,6 +112,8 @@ def make_app(methods: Methods) -> web.Application:
                 )
             if inner == "malformed":
                 results.append("bare")
+                continue
+            if inner == "dropped":  # no result at all: one result short
                 continue
             try:
                 results.append([await methods.dispatch(inner, tuple(call.get("params", ())))])
@@ -166,6 +168,11 @@ def make_app(methods: Methods) -> web.Application:
     async def gzipped(request: web.Request) -> web.Response:
         body = gzip.compress(encode_response(["compressed"] * 1000))
         return web.Response(body=body, content_type=XML, headers={"Content-Encoding": "gzip"})
+
+    async def encoded(request: web.Request) -> web.Response:
+        coding = request.match_info["coding"]
+        body = encode_response(coding)
+        return web.Response(body=body, content_type=XML, headers={"Content-Encoding": coding})
 
     async def deflated(request: web.Request) -> web.Response:
         body = zlib.compress(encode_response("deflated"))
@@ -226,6 +233,7 @@ def make_app(methods: Methods) -> web.Application:
         ("/slow", slow),
         ("/gzip", gzipped),
         ("/deflate", deflated),
+        ("/encoded/{coding}", encoded),
         ("/gzip-members", gzip_members),
         ("/deflate-members", deflate_members),
         ("/gzip-bomb", bomb),

@@ -37,7 +37,7 @@ import re
 import select
 import weakref
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from aiohttp.client_proto import ResponseHandler
@@ -169,16 +169,12 @@ class Handler(ResponseHandler):
 
     Only the head of each reply is looked at, once, and only for the two names; the
     connection that sent such a head is closed after the reply (RFC 9112, 6.1 and 6.3).
-    The connector arms the look (:meth:`expect_reply`) each time it hands the
-    connection to a call.
+    The connector arms the look (``_head = b""``) each time it hands the connection to a
+    call.
     """
 
     _head: bytes | None = b""  # the start of a reply head, while it is incomplete
     _poller: Any = None  # select.poll on this connection's socket, made on first reuse
-
-    def expect_reply(self) -> None:
-        """Look at the head of the next reply."""
-        self._head = b""
 
     def data_received(self, data: bytes) -> None:
         """Pass bytes on to aiohttp's parser, the head of a reply once it is whole."""
@@ -271,15 +267,23 @@ class _ReuseAware:
             protocol = connection.protocol
             if protocol is None:
                 return connection
+            handler = cast(Handler, protocol)
             served = protocol in self._served
-            if served and protocol.idle_with_input():  # type: ignore[attr-defined]
+            if served:
                 # Checked before anything is sent: stray bytes are never read as a reply.
-                protocol.force_close()
-                connection.close()
-                continue
-            if not served:
+                # (The common case inline: a poller made, nothing read, nothing to read.)
+                poller = handler._poller
+                if (
+                    handler._buffer
+                    or handler._tail
+                    or (poller.poll(0) if poller is not None else handler.idle_with_input())
+                ):
+                    protocol.force_close()
+                    connection.close()
+                    continue
+            else:
                 self._served.add(protocol)
-            protocol.expect_reply()  # type: ignore[attr-defined]
+            handler._head = b""  # look at the head of the reply to come
             attempt = ATTEMPT.get()
             if attempt is not None:
                 attempt.reused = served
