@@ -6,9 +6,11 @@ What the HTTP side refuses, and how (each a clear status with a one-line text bo
   instead, when one is configured);
 - a Content-Type that is not XML (``text/xml``, ``application/xml`` or ``+xml``): 415.
   A request without a Content-Type is read, as the standard library reads it;
-- a body over ``max_request_size`` bytes, counted after decompression (aiohttp inflates
-  gzip and deflate requests as they stream): 413, as soon as the declared length or the
-  bytes read say so, and the connection is not kept alive;
+- a body over ``max_request_size`` bytes, counted after decompression (gzip and deflate
+  requests are inflated here, a bounded piece at a time, unless the application's
+  runner already inflated them; ``serve()`` turns aiohttp's own inflation off, since
+  aiohttp before 3.12 inflates a whole received piece at once): 413, as soon as the
+  declared length or the bytes read say so, and the connection is not kept alive;
 - a compressed body that does not inflate: 400;
 - a body still arriving ``read_timeout`` seconds (60) after the head: 408, so that a
   client sending a byte now and then holds nothing for long.
@@ -32,6 +34,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from .._exceptions import ResponseError, ResponseTooLarge
 from ..codec import DEFAULT_MAX_DEPTH, Limits, RequestParser
 from ._dispatcher import DEFAULT_MAX_REQUEST_BYTES, XMLRPCDispatcher, parse_error_fault
+from ._inflate import BadBody, inflate, inflater, looks_compressed
 
 __all__ = [
     "DEFAULT_PATHS",
@@ -112,15 +115,26 @@ def xmlrpc_handler(
         ):
             return _refused(_plain(413, too_large))
         content = request.content
+        encoding = headers.get(hdrs.CONTENT_ENCODING, "").strip().lower()
         try:
             chunk = b""
             if content.is_eof():  # all of it is here already: no wait, no timer
                 chunk = await content.readany()
-            if content.at_eof():  # the whole body at once: the common, small request
+            elif encoding:  # its first bytes say whether it is still compressed
+                first = content.readany()
+                chunk = await (
+                    first if read_timeout is None else asyncio.wait_for(first, read_timeout)
+                )
+            decompressor = None
+            if encoding in ("gzip", "x-gzip", "deflate") and looks_compressed(chunk):
+                # Not inflated by aiohttp (serve() tells it not to: older releases inflate
+                # a whole chunk at once, a bomb's 300 MiB): inflated here, bounded.
+                decompressor = inflater(encoding)
+            if content.at_eof() and decompressor is None:  # the whole body at once
                 method, params = dispatcher.parse_body(chunk, limits)
             else:  # parsed as it streams in, refused at the first byte that must be
                 parser = dispatcher.request_parser(limits)
-                receiving = _receive(content, parser, chunk)
+                receiving = _receive(content, parser, chunk, decompressor, max_request_size)
                 if read_timeout is None:
                     await receiving
                 else:
@@ -134,7 +148,7 @@ def xmlrpc_handler(
         except ResponseError as exc:
             response = _xml(dispatcher.fault_response(parse_error_fault(exc)))
             return response if content.at_eof() else await _refused_early(request, response)
-        except (web.RequestPayloadError, HttpProcessingError) as exc:
+        except (web.RequestPayloadError, HttpProcessingError, BadBody) as exc:
             # A gzip or deflate body that does not inflate, a broken chunked encoding.
             reason = " ".join(str(exc).split())
             return await _refused_early(request, _plain(400, f"400 Bad Request: {reason}"))
@@ -143,10 +157,20 @@ def xmlrpc_handler(
     return handle
 
 
-async def _receive(content: StreamReader, parser: RequestParser, chunk: bytes) -> None:
+async def _receive(
+    content: StreamReader,
+    parser: RequestParser,
+    chunk: bytes,
+    decompressor: Any,
+    budget: int | None,
+) -> None:
     while True:
         if chunk:
-            parser.feed(chunk)
+            if decompressor is None:
+                parser.feed(chunk)
+            else:
+                for piece in inflate(decompressor, chunk, budget):
+                    parser.feed(piece)
         chunk = await content.readany()
         if not chunk:
             return
@@ -243,7 +267,10 @@ class XMLRPCServer:
         """Start listening (done by awaiting the server); return self."""
         if self._runner is not None:
             return self
-        server = web.Server(self._route, handler_cancellation=True, access_log=None)
+        # auto_decompress=False: the handler inflates, a bounded piece at a time.
+        server = web.Server(
+            self._route, handler_cancellation=True, access_log=None, auto_decompress=False
+        )
         runner = web.ServerRunner(server, shutdown_timeout=self._shutdown_timeout)
         await runner.setup()
         site: web.BaseSite

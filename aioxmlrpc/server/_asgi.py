@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import zlib
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
@@ -20,6 +19,9 @@ from .._exceptions import ResponseError, ResponseTooLarge
 from ..codec import DEFAULT_MAX_DEPTH, Limits
 from ._aiohttp import _is_xml
 from ._dispatcher import DEFAULT_MAX_REQUEST_BYTES, XMLRPCDispatcher, parse_error_fault
+from ._inflate import BadBody as _BadBody
+from ._inflate import inflate as _inflate
+from ._inflate import inflater as _inflater
 
 __all__ = ["asgi_app"]
 
@@ -28,33 +30,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-_INFLATE_STEP = 64 * 1024  # bytes inflated at a time, whatever the compressed piece holds
-
-
-class _BadBody(Exception):
-    """A compressed body that does not inflate."""
-
-
-def _inflater(encoding: str) -> Any:
-    if encoding == "gzip":
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
-    return zlib.decompressobj(32 + zlib.MAX_WBITS)  # deflate: zlib or raw-with-header
-
-
-def _inflate(inflater: Any, data: bytes, budget: int | None) -> Iterable[bytes]:
-    """Inflate ``data`` a bounded piece at a time, stopping once ``budget`` is passed."""
-    produced = 0
-    try:
-        while data:
-            piece = inflater.decompress(data, _INFLATE_STEP)
-            data = inflater.unconsumed_tail
-            produced += len(piece)
-            yield piece
-            if budget is not None and produced > budget:
-                return  # the parser refuses it; inflating further is the bomb's work
-    except zlib.error as exc:
-        raise _BadBody(str(exc)) from None
 
 
 def asgi_app(

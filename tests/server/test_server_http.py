@@ -12,6 +12,7 @@ import socket
 import tempfile
 import threading
 import xmlrpc.client
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -228,6 +229,28 @@ async def test_make_app_and_the_handler_mount_in_an_existing_application() -> No
                 assert (status, xmlrpc.client.loads(body)[0]) == (200, (True,)), path
             big = xmlrpc.client.dumps(("x" * 2000,), "echo").encode()
             assert (await post(session, f"http://127.0.0.1:{port}/rpc", big))[0] == 413
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize("auto_decompress", [True, False])
+async def test_compressed_requests_whoever_inflates_them(auto_decompress: bool) -> None:
+    # A user's runner may have aiohttp inflate requests (its default) or not (as serve()
+    # does): the handler inflates what is still compressed, and only that.
+    app = web.Application()
+    app.router.add_route("*", "/rpc", xmlrpc_handler(dispatcher()))
+    runner = web.AppRunner(app, access_log=None, auto_decompress=auto_decompress)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/rpc"
+        request = xmlrpc.client.dumps(("é" * 5000,), "echo").encode()
+        bodies = {"gzip": gzip.compress(request), "deflate": zlib.compress(request)}
+        async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+            for encoding, body in bodies.items():
+                status, _, reply = await post(session, url, body, **{"Content-Encoding": encoding})
+                assert (status, xmlrpc.client.loads(reply)[0]) == (200, ("é" * 5000,)), encoding
     finally:
         await runner.cleanup()
 
