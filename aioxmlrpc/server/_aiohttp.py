@@ -9,7 +9,7 @@ What the HTTP side refuses, and how (each a clear status with a one-line text bo
 - a body over ``max_request_size`` bytes, counted after decompression (gzip and deflate
   requests are inflated here, a bounded piece at a time, unless the application's
   runner already inflated them; ``serve()`` turns aiohttp's own inflation off, since
-  aiohttp before 3.12 inflates a whole received piece at once): 413, as soon as the
+  aiohttp 3.10 inflates a whole received piece at once): 413, as soon as the
   declared length or the bytes read say so, and the connection is not kept alive;
 - a compressed body that does not inflate: 400;
 - a body still arriving ``read_timeout`` seconds (60) after the head: 408, so that a
