@@ -213,6 +213,10 @@ class AsyncServerProxy:
             allow_none=self.__allow_none,
             allow_i8=self.__allow_i8,
         )
+        if profile is None and not (self.__hooks or INSTALLED or self.__retry is not None):
+            # The plain call, one coroutine: the hot path of every proxy without extras.
+            parser = self.__parser()
+            return await self.__transport.request(self.__url, body, parser, verbose=self.__verbose)
         result = await self.__exchange(method_name, params, body, None)
         if profile is not None and not self.__noticed:
             notice = profile.notice(method_name, result)
