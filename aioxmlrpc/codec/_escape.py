@@ -7,8 +7,8 @@ r"""The text rules of both directions, stated once: what XML cannot carry, what 
   standard library does, and so that ``]]>`` can never appear), and ``\r`` as ``&#13;``
   (a raw CR would come back as LF: the receiver normalises line ends).
 
-The checks are single passes in C over the bytes (``bytes.translate`` with a table that
-changes exactly the suspect bytes), not a regular expression per string.
+The checks look for a set of bytes in the encoded text (:class:`ByteSet`), in C: not
+a regular expression per string, which reads a character at a time.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import re
 
 __all__ = [
     "BAD_CHAR",
-    "CONTROL_BUT_NUL_TABLE",
-    "CONTROL_TABLE",
+    "CONTROLS",
+    "CONTROLS_BUT_NUL",
     "ESCAPES",
-    "SUSPECT_BUT_NUL_TABLE",
-    "SUSPECT_TABLE",
-    "changing_table",
+    "SUSPECTS",
+    "SUSPECTS_BUT_NUL",
+    "ByteSet",
     "escape",
     "escape_items",
     "escaped",
@@ -36,29 +36,45 @@ BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BAD_BUT_NUL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def changing_table(suspects: bytes) -> bytes:
-    """Return a ``bytes.translate`` table that changes exactly the bytes in ``suspects``.
+class ByteSet:
+    """A set of bytes, and the cheapest test of whether some text holds one of them.
 
-    ``raw.translate(table) != raw`` then tells whether ``raw`` holds one of them, in a
-    single pass: several times faster than a regular expression, and, unlike deleting
-    them, with no table to build on each call. (When nothing changes, CPython returns
-    ``raw`` itself, and the comparison is one of identity.)
+    Short text is read once through ``bytes.translate``, with a table that changes exactly
+    these bytes: when nothing changes, CPython returns the text itself, and the
+    comparison is one of identity. That reads about a byte per nanosecond and a half.
+    From a few kilobytes on, one ``memchr`` per byte of the set is cheaper, although
+    there are 33 of them: each reads tens of bytes per nanosecond (measured: 3.5 times
+    faster on 250 KB, 2.2 times on 4 MB, and slower than the one pass below 4 KB).
     """
-    table = bytearray(range(256))
-    for byte in suspects:
-        table[byte] ^= 1
-    return bytes(table)
+
+    __slots__ = ("members", "table")
+
+    #: Where memchr starts to win (see above).
+    SCAN_MIN = 4096
+
+    def __init__(self, members: bytes) -> None:
+        self.members = tuple(members)  # ints: ``int in bytes`` is a memchr, with no buffer
+        table = bytearray(range(256))
+        for byte in members:
+            table[byte] ^= 1
+        self.table = bytes(table)
+
+    def found_in(self, raw: bytes) -> bool:
+        """Whether ``raw`` holds one of the bytes of the set."""
+        if len(raw) < self.SCAN_MIN:
+            return raw.translate(self.table) != raw
+        return any(map(raw.__contains__, self.members))
 
 
-_CONTROLS = bytes(range(32)).translate(None, b"\t\n\r")
-#: Changes the ASCII bytes XML forbids.
-CONTROL_TABLE = changing_table(_CONTROLS)
-#: Changes the ASCII bytes a written string cannot hold as is: controls XML forbids, and
-#: the four that are escaped.
-SUSPECT_TABLE = changing_table(_CONTROLS + b"&<>\r")
+_CONTROL_BYTES = bytes(range(32)).translate(None, b"\t\n\r")
+#: The ASCII bytes XML forbids.
+CONTROLS = ByteSet(_CONTROL_BYTES)
+#: The ASCII bytes a written string cannot hold as is: controls XML forbids, and the
+#: four that are escaped.
+SUSPECTS = ByteSet(_CONTROL_BYTES + b"&<>\r")
 #: The same two but for NUL, which joins strings whose joints must be known.
-CONTROL_BUT_NUL_TABLE = changing_table(_CONTROLS[1:])
-SUSPECT_BUT_NUL_TABLE = changing_table(_CONTROLS[1:] + b"&<>\r")
+CONTROLS_BUT_NUL = ByteSet(_CONTROL_BYTES[1:])
+SUSPECTS_BUT_NUL = ByteSet(_CONTROL_BYTES[1:] + b"&<>\r")
 
 
 def has_bad_char(text: str) -> bool:
@@ -67,10 +83,9 @@ def has_bad_char(text: str) -> bool:
     Non-ASCII text falls back to a regular expression only when it must.
     """
     if text.isascii():
-        raw = text.encode("ascii")
-        return raw.translate(CONTROL_TABLE) != raw
+        return CONTROLS.found_in(text.encode("ascii"))
     raw = text.encode("utf-8", "surrogatepass")
-    if raw.translate(CONTROL_TABLE) != raw:
+    if CONTROLS.found_in(raw):
         return True
     # U+FFFE, U+FFFF and surrogates (ED A0..ED BF) are the only others.
     if b"\xef\xbf\xbe" in raw or b"\xef\xbf\xbf" in raw:
@@ -98,8 +113,8 @@ def escape_items(items: list[str] | tuple[str, ...], separator: str) -> str | No
     raw = joined.encode("ascii" if ascii else "utf-8", "surrogatepass")
     if raw.count(0) != len(items) - 1:
         return None
-    if raw.translate(SUSPECT_BUT_NUL_TABLE) != raw:
-        if raw.translate(CONTROL_BUT_NUL_TABLE) != raw:
+    if SUSPECTS_BUT_NUL.found_in(raw):
+        if CONTROLS_BUT_NUL.found_in(raw):
             return None
         for char, entity in _BYTE_ESCAPES:
             if char in raw:
@@ -130,8 +145,7 @@ def escape(text: str) -> str:
 def is_suspect(text: str) -> bool:
     """Whether ``text`` holds a character to escape, or one XML 1.0 forbids."""
     if text.isascii():
-        raw = text.encode("ascii")
-        return raw.translate(SUSPECT_TABLE) != raw
+        return SUSPECTS.found_in(text.encode("ascii"))
     return needs_escaping(text) or has_bad_char(text)
 
 

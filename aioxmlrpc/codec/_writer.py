@@ -24,8 +24,8 @@ from xmlrpc.client import Binary, DateTime
 from .._types import MAXI8, MINI8
 from ._escape import (
     BAD_CHAR,
-    CONTROL_TABLE,
-    SUSPECT_TABLE,
+    CONTROLS,
+    SUSPECTS,
     escape,
     escape_items,
     escaped,
@@ -242,9 +242,14 @@ class Writer:
             raise TypeError("dictionary key must be string") from None
         if joined.isascii():
             raw = joined.encode("ascii")
-            if raw.translate(SUSPECT_TABLE) == raw and not self.escaped:
+            # SUSPECTS.found_in(raw), inlined for the short text of most documents.
+            if len(raw) < SUSPECTS.SCAN_MIN:
+                clean = raw.translate(SUSPECTS.table) == raw
+            else:
+                clean = not SUSPECTS.found_in(raw)
+            if clean and not self.escaped:
                 return "".join(self.out)  # the common case: nothing forbidden or to escape
-            bad = raw.translate(CONTROL_TABLE) != raw
+            bad = CONTROLS.found_in(raw)
         else:
             bad = has_bad_char(joined)
         if bad or (self.escaped and has_bad_char("".join(self.escaped))):

@@ -20,7 +20,7 @@ import pytest
 
 from aioxmlrpc import codec
 from aioxmlrpc.codec import _writer, dumps
-from aioxmlrpc.codec._escape import ESCAPES, escape
+from aioxmlrpc.codec._escape import ESCAPES, SUSPECTS, ByteSet, escape
 
 SCALARS: dict[str, Any] = {
     "str": "plain",
@@ -168,3 +168,29 @@ def test_strings_after_the_last_look_are_checked_too(late: str) -> None:
     else:
         assert codec.loads(dumps((value,)))[0][0] == value
         assert dumps((value,)) == xmlrpc.client.dumps((value,)).replace("\r", "&#13;")
+
+
+@pytest.mark.parametrize("length", [10, ByteSet.SCAN_MIN - 1, ByteSet.SCAN_MIN, 100_000])
+def test_byte_sets_find_each_member_and_nothing_else_on_either_path(length: int) -> None:
+    # Short text is read through translate, long text by one memchr per member: both
+    # must find every member, anywhere, and nothing else.
+    members = SUSPECTS.members
+    assert set(members) == set(range(32)) - {9, 10, 13} | set(b"&<>\r")
+    clean = bytes(byte for byte in range(256) if byte not in members)
+    text = (clean * (length // len(clean) + 1))[:length]
+    assert not SUSPECTS.found_in(text)
+    for byte in members:
+        for at in (0, length // 2, length - 1):
+            assert SUSPECTS.found_in(text[:at] + bytes([byte]) + text[at + 1 :]), (byte, at)
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x0b", "\x1f", "&", "<", ">", "\r"])
+def test_a_suspect_character_deep_in_long_text_is_escaped_or_refused(bad: str) -> None:
+    # Past ByteSet.SCAN_MIN the writer's final check takes the memchr path.
+    value = [{"id": i, "text": "plain words " * 100} for i in range(20)]
+    value[17]["text"] += bad
+    if bad in "&<>\r":
+        assert codec.loads(dumps((value,)))[0][0] == value
+    else:
+        with pytest.raises(ValueError, match="cannot carry this character"):
+            dumps((value,))
