@@ -24,6 +24,7 @@ __all__ = [
     "SUSPECTS_BUT_NUL",
     "ByteSet",
     "escape",
+    "escape_each",
     "escape_items",
     "escaped",
     "has_bad_char",
@@ -99,6 +100,26 @@ ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
 _BYTE_ESCAPES = tuple((char.encode(), entity.encode()) for char, entity in ESCAPES)
 
 
+def _escaped_bytes(joined: str, ascii: bool) -> bytes | None:
+    """Return ``joined`` (strings joined by NUL) encoded and escaped.
+
+    None if it holds a character XML 1.0 forbids, NUL aside: the callers check that.
+    """
+    raw = joined.encode("ascii" if ascii else "utf-8", "surrogatepass")
+    if CONTROLS_BUT_NUL.found_in(raw):
+        return None
+    if not ascii:
+        # U+FFFE, U+FFFF and surrogates (ED A0..ED BF) are the only others.
+        if b"\xef\xbf\xbe" in raw or b"\xef\xbf\xbf" in raw:
+            return None
+        if b"\xed" in raw and _BAD_BUT_NUL.search(joined) is not None:
+            return None
+    for char, entity in _BYTE_ESCAPES:
+        if char in raw:  # a memchr: far cheaper than a replace that finds nothing
+            raw = raw.replace(char, entity)
+    return raw
+
+
 def escape_items(items: list[str] | tuple[str, ...], separator: str) -> str | None:
     """Escape ``items`` and join them by ``separator``, all at once.
 
@@ -110,21 +131,27 @@ def escape_items(items: list[str] | tuple[str, ...], separator: str) -> str | No
     """
     joined = "\x00".join(items)
     ascii = joined.isascii()
-    raw = joined.encode("ascii" if ascii else "utf-8", "surrogatepass")
-    if raw.count(0) != len(items) - 1:
-        return None
-    if SUSPECTS_BUT_NUL.found_in(raw):
-        if CONTROLS_BUT_NUL.found_in(raw):
-            return None
-        for char, entity in _BYTE_ESCAPES:
-            if char in raw:
-                raw = raw.replace(char, entity)
-    # U+FFFE, U+FFFF and surrogates (ED A0..ED BF) are the only others.
-    if not ascii and (b"\xef\xbf\xbe" in raw or b"\xef\xbf\xbf" in raw):
-        return None
-    if not ascii and b"\xed" in raw and _BAD_BUT_NUL.search(joined) is not None:
+    raw = _escaped_bytes(joined, ascii)
+    if raw is None or raw.count(0) != len(items) - 1:
         return None
     return raw.replace(b"\x00", separator.encode()).decode("ascii" if ascii else "utf-8")
+
+
+def escape_each(items: list[str]) -> list[str] | None:
+    """Return ``items`` escaped, as :func:`escape` would, but all at once.
+
+    A few passes in C over them all, joined by NUL: for many short strings, about twice
+    as cheap as a few ``replace`` calls on each. Returns None if an item holds a
+    character XML 1.0 forbids (NUL included).
+    """
+    joined = "\x00".join(items)
+    ascii = joined.isascii()
+    raw = _escaped_bytes(joined, ascii)
+    if raw is None:
+        return None
+    escaped = raw.decode("ascii" if ascii else "utf-8").split("\x00")
+    # A NUL inside an item would make one piece too many: no count pass is needed.
+    return escaped if len(escaped) == len(items) else None
 
 
 def escape(text: str) -> str:

@@ -26,7 +26,7 @@ from ._escape import (
     BAD_CHAR,
     CONTROLS,
     SUSPECTS,
-    escape,
+    escape_each,
     escape_items,
     escaped,
     has_bad_char,
@@ -172,6 +172,7 @@ class Writer:
         "append",
         "careful",
         "escaped",
+        "holes",
         "looked",
         "open_ids",
         "out",
@@ -183,8 +184,8 @@ class Writer:
         self.out: list[str] = []
         self.append = self.out.append
         self.strings: list[str] = []
-        # Made on first use: most documents need neither.
-        self.escaped: list[str] | None = None
+        self.escaped: list[str] = []
+        self.holes: list[int] = []  # indices in ``out`` of a careful pass's strings
         self.open_ids: set[int] = set()  # ids of the containers open past _UNTRACKED_DEPTH
         self.looked = 0  # strings before this index were found clean by look()
         self.allow_none = self.allow_i8 = self.careful = False
@@ -212,17 +213,16 @@ class Writer:
         """Forget the document written, keeping the lists for the next one."""
         self.out.clear()
         self.strings.clear()
+        self.holes.clear()
         self.looked = 0
-        self.escaped = None
+        if self.escaped:
+            self.escaped.clear()
         if self.open_ids:
             self.open_ids.clear()
 
     def escape_checked(self, text: str) -> None:
         """Have ``text``, written escaped already, checked for forbidden characters only."""
-        if self.escaped is None:
-            self.escaped = [text]
-        else:
-            self.escaped.append(text)
+        self.escaped.append(text)
 
     def text(self, root: object) -> str | None:
         """Return the document written, or None if an optimistic pass must be redone.
@@ -232,6 +232,8 @@ class Writer:
                 walked again to say which).
             TypeError: A struct key is not a string.
         """
+        if self.careful:
+            return self._filled(root)
         try:
             # One check over all the strings joined: far cheaper than one per string, and
             # than one over the whole document (its markup is known to be clean).
@@ -254,9 +256,34 @@ class Writer:
             bad = has_bad_char(joined)
         if bad or (self.escaped and has_bad_char("".join(self.escaped))):
             raise_invalid_char(root)
-        if not self.careful and needs_escaping(joined):
+        if needs_escaping(joined):
             return None
         return "".join(self.out)
+
+    def later(self, text: str) -> None:
+        """Append ``text`` as it is, to be escaped with all the others at the end.
+
+        A careful pass writes each string as an item of its own, and keeps its index.
+        """
+        self.holes.append(len(self.out))
+        self.out.append(text)
+
+    def _filled(self, root: object) -> str:
+        """Return the document of a careful pass, its strings escaped (see :meth:`later`).
+
+        They are escaped all at once (:func:`escape_each`), about twice as cheap as a
+        few ``replace`` calls on each.
+        """
+        if self.escaped and has_bad_char("".join(self.escaped)):
+            raise_invalid_char(root)
+        out, holes = self.out, self.holes
+        if holes:
+            filling = escape_each([out[i] for i in holes])
+            if filling is None:
+                raise_invalid_char(root)
+            for i, text in zip(holes, filling, strict=True):
+                out[i] = text
+        return "".join(out)
 
 
 class _Escaping(Exception):
@@ -328,10 +355,13 @@ def dump(value: Any, w: Writer, depth: int) -> None:
     """
     cls = type(value)
     if cls is str:
-        w.strings.append(value)
         if w.careful:
-            value = escape(value)
-        w.append(f"<value><string>{value}</string></value>\n")
+            w.append("<value><string>")
+            w.later(value)
+            w.append("</string></value>\n")
+        else:
+            w.strings.append(value)
+            w.append(f"<value><string>{value}</string></value>\n")
     elif cls is int and -2147483648 <= value <= 2147483647:
         w.append(f"<value><int>{value}</int></value>\n")
     elif cls is bool:
@@ -367,10 +397,13 @@ def _dump_other(value: Any, w: Writer, depth: int) -> None:
         w.append(f"<value><dateTime.iso8601>{_datetime_text(value)}</dateTime.iso8601></value>\n")
     elif cls is DateTime:
         text = value.value
-        w.strings.append(text)
         if w.careful:
-            text = escape(text)
-        w.append(f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>\n")
+            w.append("<value><dateTime.iso8601>")
+            w.later(text)
+            w.append("</dateTime.iso8601></value>\n")
+        else:
+            w.strings.append(text)
+            w.append(f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>\n")
     else:
         dump_struct(_instance_members(value), w, depth)
 
@@ -389,15 +422,21 @@ def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> No
     append = w.append
     collect = w.strings.append
     careful = w.careful
+    if careful:
+        out, hole = w.out, w.holes.append
     inner = depth + 1
     append(_ARRAY_OPEN)
     for v in values:
         cls = type(v)
         if cls is str:
-            collect(v)
-            if careful:
-                v = escape(v)
-            append(f"<value><string>{v}</string></value>\n")
+            if careful:  # Writer.later(), inlined
+                append("<value><string>")
+                hole(len(out))
+                append(v)
+                append("</string></value>\n")
+            else:
+                collect(v)
+                append(f"<value><string>{v}</string></value>\n")
         elif cls is int and -2147483648 <= v <= 2147483647:
             append(f"<value><int>{v}</int></value>\n")
         elif cls is float:
@@ -429,24 +468,36 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
     collect = strings.append
     careful = w.careful
     inner = depth + 1
-    strings.extend(members)  # the keys: a key that is not a string fails their join
-    # Names rarely need escaping, even in text that does: look at them all at once.
-    try:
-        careful_names = careful and needs_escaping("".join(members))
-    except TypeError:
-        careful_names = False  # a name that is not a string: Writer.text() refuses it
+    if careful:
+        out, hole = w.out, w.holes.append
+        # Names rarely need escaping, even in text that does: look at them all at once.
+        # They are escaped here, not filled in at the end, so are only checked there.
+        try:
+            names = "".join(members)
+        except TypeError:
+            raise TypeError("dictionary key must be string") from None
+        careful_names = "&" in names or "<" in names or ">" in names or "\r" in names
+        w.escaped.extend(members)
+    else:
+        strings.extend(members)  # the keys: a key that is not a string fails their join
+        careful_names = False
     append("<value><struct>\n")
     for name, v in members.items():
         if careful_names:
             name = escaped(name)
         cls = type(v)
         if cls is str:
-            collect(v)
-            if careful:
-                v = escape(v)
-            append(
-                f"<member>\n<name>{name}</name>\n<value><string>{v}</string></value>\n</member>\n"
-            )
+            if careful:  # Writer.later(), inlined
+                append(f"<member>\n<name>{name}</name>\n<value><string>")
+                hole(len(out))
+                append(v)
+                append("</string></value>\n</member>\n")
+            else:
+                collect(v)
+                append(
+                    f"<member>\n<name>{name}</name>\n"
+                    f"<value><string>{v}</string></value>\n</member>\n"
+                )
         elif cls is int and -2147483648 <= v <= 2147483647:
             append(f"<member>\n<name>{name}</name>\n<value><int>{v}</int></value>\n</member>\n")
         elif cls is float:
@@ -464,13 +515,16 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
             append("</member>\n")
         elif cls is DateTime:
             text = v.value
-            collect(text)
             if careful:
-                text = escape(text)
-            append(
-                f"<member>\n<name>{name}</name>\n"
-                f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>\n</member>\n"
-            )
+                append(f"<member>\n<name>{name}</name>\n<value><dateTime.iso8601>")
+                w.later(text)
+                append("</dateTime.iso8601></value>\n</member>\n")
+            else:
+                collect(text)
+                append(
+                    f"<member>\n<name>{name}</name>\n"
+                    f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>\n</member>\n"
+                )
         elif cls is Binary:
             append(
                 f"<member>\n<name>{name}</name>\n<value><base64>"

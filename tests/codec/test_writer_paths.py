@@ -194,3 +194,48 @@ def test_a_suspect_character_deep_in_long_text_is_escaped_or_refused(bad: str) -
     else:
         with pytest.raises(ValueError, match="cannot carry this character"):
             dumps((value,))
+
+
+def test_names_alone_to_escape_make_a_careful_pass_with_no_string_to_fill() -> None:
+    value = [{"a<b": i, "&": 1.5} for i in range(100)]
+    ours, theirs = both((value,))
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x01", "\ufffe", chr(0xD800)])
+@pytest.mark.parametrize("where", ["value", "name", "DateTime", "alone"])
+def test_a_forbidden_character_is_named_in_a_careful_pass(bad: str, where: str) -> None:
+    # The careful pass escapes its strings all at once at the end (Writer.later): a
+    # forbidden one among them is still found, and named, whatever its place.
+    value: list[Any] = [{"id": i, "text": f"<b>{i}</b> & {chr(0x4E00 + i)}"} for i in range(80)]
+    if where == "value":
+        value[50]["text"] += bad
+    elif where == "name":
+        value[50][f"k{bad}"] = 1
+    elif where == "DateTime":
+        value[50]["when"] = xmlrpc.client.DateTime(f"20261203T04:05:06{bad}")
+    else:
+        value.append(f"alone {bad}")
+    with pytest.raises(ValueError, match="cannot carry this character"):
+        dumps((value,))
+    # And the writer, reused, writes the next document right.
+    ok = value[:10]
+    assert normalised(dumps((ok,))) == normalised(xmlrpc.client.dumps((ok,)))
+
+
+def test_every_string_of_a_careful_pass_lands_in_its_own_place() -> None:
+    # Strings of every kind and width, all escaped at the end and put back in place.
+    words = ["a&b", "<", "", "plain", "ü > ö", "\U0001f600&", "x\r\ny", "&amp;"]
+    value: list[Any] = []
+    for i in range(300):
+        value.append(
+            {
+                "s": words[i % len(words)] * (i % 3),
+                "d": xmlrpc.client.DateTime(f"2026120{i % 9}T04:05:06"),
+                "n": [words[(i + 1) % len(words)], i, {"deep": words[(i + 2) % len(words)]}],
+            }
+        )
+    assert _count_looks(lambda: dumps((value,))) == 1  # the careful pass did write it
+    ours, theirs = both((value,))
+    assert ours == theirs
+    assert codec.loads(dumps((value,)))[0][0] == value  # "\r" too: it is sent as &#13;
