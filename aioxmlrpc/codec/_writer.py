@@ -171,7 +171,9 @@ class Writer:
         "allow_none",
         "append",
         "careful",
+        "collect",
         "escaped",
+        "hole",
         "holes",
         "looked",
         "open_ids",
@@ -184,8 +186,11 @@ class Writer:
         self.out: list[str] = []
         self.append = self.out.append
         self.strings: list[str] = []
+        # Bound once: binding ``strings.append`` in each container would allocate.
+        self.collect = self.strings.append
         self.escaped: list[str] = []
         self.holes: list[int] = []  # indices in ``out`` of a careful pass's strings
+        self.hole = self.holes.append
         self.open_ids: set[int] = set()  # ids of the containers open past _UNTRACKED_DEPTH
         self.looked = 0  # strings before this index were found clean by look()
         self.allow_none = self.allow_i8 = self.careful = False
@@ -420,10 +425,10 @@ def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> No
             raise TypeError("cannot marshal recursive sequences")
         open_ids.add(key)
     append = w.append
-    collect = w.strings.append
+    collect = w.collect
     careful = w.careful
     if careful:
-        out, hole = w.out, w.holes.append
+        out, hole = w.out, w.hole
     inner = depth + 1
     append(_ARRAY_OPEN)
     for v in values:
@@ -464,12 +469,11 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
             raise TypeError("cannot marshal recursive dictionaries")
         open_ids.add(key)
     append = w.append
-    strings = w.strings
-    collect = strings.append
+    collect = w.collect
     careful = w.careful
     inner = depth + 1
     if careful:
-        out, hole = w.out, w.holes.append
+        out, hole = w.out, w.hole
         # Names rarely need escaping, even in text that does: look at them all at once.
         # They are escaped here, not filled in at the end, so are only checked there.
         try:
@@ -479,7 +483,7 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
         careful_names = "&" in names or "<" in names or ">" in names or "\r" in names
         w.escaped.extend(members)
     else:
-        strings.extend(members)  # the keys: a key that is not a string fails their join
+        w.strings.extend(members)  # the keys: a key that is not a string fails their join
         careful_names = False
     append("<value><struct>\n")
     for name, v in members.items():
