@@ -191,7 +191,10 @@ class Writer:
         self.escaped: list[str] = []
         self.holes: list[int] = []  # indices in ``out`` of a careful pass's strings
         self.hole = self.holes.append
-        self.open_ids: set[int] = set()  # ids of the containers open past _UNTRACKED_DEPTH
+        # The containers open past _UNTRACKED_DEPTH: id -> depth. One setdefault() both
+        # looks for a container and adds it: met again while open, it is found at the
+        # smaller depth it was opened at.
+        self.open_ids: dict[int, int] = {}
         self.looked = 0  # strings before this index were found clean by look()
         self.allow_none = self.allow_i8 = self.careful = False
         self.probe = 0
@@ -421,9 +424,8 @@ def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> No
     tracked = depth > _UNTRACKED_DEPTH
     if tracked:
         open_ids, key = w.open_ids, id(values)
-        if key in open_ids:
+        if open_ids.setdefault(key, depth) != depth:
             raise TypeError("cannot marshal recursive sequences")
-        open_ids.add(key)
     append = w.append
     collect = w.collect
     careful = w.careful
@@ -456,7 +458,7 @@ def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> No
             _dump_other(v, w, inner)
     append(_ARRAY_CLOSE)
     if tracked:
-        open_ids.discard(key)
+        del open_ids[key]
 
 
 def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
@@ -465,9 +467,8 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
     tracked = depth > _UNTRACKED_DEPTH
     if tracked:
         open_ids, key = w.open_ids, id(members)
-        if key in open_ids:
+        if open_ids.setdefault(key, depth) != depth:
             raise TypeError("cannot marshal recursive dictionaries")
-        open_ids.add(key)
     append = w.append
     collect = w.collect
     careful = w.careful
@@ -540,7 +541,7 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
             append("</member>\n")
     append("</struct></value>\n")
     if tracked:
-        open_ids.discard(key)
+        del open_ids[key]
 
 
 def _strings(root: object) -> Iterator[str]:
