@@ -83,7 +83,7 @@ def _scalar(value: Any, strings: list[str]) -> str | None:
 
 
 def marshal_params(
-    params: Iterable[object], *, allow_none: bool, allow_i8: bool, head: str = "", tail: str = ""
+    params: Iterable[object], allow_none: bool, allow_i8: bool, head: str = "", tail: str = ""
 ) -> str:
     """Return the ``<params>`` element for ``params``, as the standard library writes it.
 

@@ -197,7 +197,7 @@ class Writer:
         self.open_ids: dict[int, int] = {}
         self.looked = 0  # strings before this index were found clean by look()
         self.allow_none = self.allow_i8 = self.careful = False
-        self.probe = 0
+        self.probe = _FIRST_LOOK
 
     def look(self) -> None:
         """Look at the strings written so far; stop the optimistic pass if one needs escaping.
@@ -210,7 +210,7 @@ class Writer:
             # Only the strings written since the last look: each is looked at once.
             joined = "".join(strings[self.looked :])
         except TypeError:  # a key that is not a string: text() says so, at the end
-            self.probe = 0
+            self.probe = _NEVER
             return
         if is_suspect(joined):
             raise _Escaping  # to escape (or forbidden, which the careful pass names)
@@ -218,11 +218,14 @@ class Writer:
         self.probe = 4 * len(strings)
 
     def reset(self) -> None:
-        """Forget the document written, keeping the lists for the next one."""
+        """Forget the document written, ready for an optimistic pass over the next one."""
         self.out.clear()
         self.strings.clear()
-        self.holes.clear()
         self.looked = 0
+        self.probe = _FIRST_LOOK
+        if self.careful:
+            self.careful = False
+            self.holes.clear()
         if self.escaped:
             self.escaped.clear()
         if self.open_ids:
@@ -300,6 +303,8 @@ class _Escaping(Exception):
 
 #: Strings written before the first look for one that needs escaping (see Writer).
 _FIRST_LOOK = 64
+#: A ``probe`` no document reaches: no more looks.
+_NEVER = 1 << 62
 
 #: Containers this deep or less are not tracked for cycles: a cycle nests without end,
 #: so it is still caught, one cycle's length past this depth, having written at most
@@ -327,8 +332,6 @@ def written(
         w = Writer()
     w.allow_none = allow_none
     w.allow_i8 = allow_i8
-    w.careful = False
-    w.probe = _FIRST_LOOK
     w.append(head)
     try:
         try:
@@ -341,7 +344,7 @@ def written(
         if text is None:  # a string needs escaping: write it all again, carefully
             w.reset()
             w.careful = True
-            w.probe = 0
+            w.probe = _NEVER
             w.append(head)
             fill(root, w, 1)
             w.append(tail)
@@ -419,7 +422,7 @@ def _dump_other(value: Any, w: Writer, depth: int) -> None:
 def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> None:
     if len(values) >= _UNIFORM_MIN and _uniform_array(values, w):
         return  # scalars only: never part of a cycle
-    if w.probe and len(w.strings) >= w.probe:
+    if len(w.strings) >= w.probe:
         w.look()
     tracked = depth > _UNTRACKED_DEPTH
     if tracked:
@@ -462,7 +465,7 @@ def dump_array(values: list[Any] | tuple[Any, ...], w: Writer, depth: int) -> No
 
 
 def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
-    if w.probe and len(w.strings) >= w.probe:
+    if len(w.strings) >= w.probe:
         w.look()
     tracked = depth > _UNTRACKED_DEPTH
     if tracked:
