@@ -187,7 +187,7 @@ def test_byte_sets_find_each_member_and_nothing_else_on_either_path(length: int)
 @pytest.mark.parametrize("bad", ["\x00", "\x0b", "\x1f", "&", "<", ">", "\r"])
 def test_a_suspect_character_deep_in_long_text_is_escaped_or_refused(bad: str) -> None:
     # Past ByteSet.SCAN_MIN the writer's final check takes the memchr path.
-    value = [{"id": i, "text": "plain words " * 100} for i in range(20)]
+    value: list[dict[str, Any]] = [{"id": i, "text": "plain words " * 100} for i in range(20)]
     value[17]["text"] += bad
     if bad in "&<>\r":
         assert codec.loads(dumps((value,)))[0][0] == value
