@@ -20,6 +20,7 @@ __all__ = [
     "CONTROLS",
     "CONTROLS_BUT_NUL",
     "ESCAPES",
+    "MARKED",
     "SUSPECTS",
     "SUSPECTS_BUT_NUL",
     "ByteSet",
@@ -76,6 +77,10 @@ SUSPECTS = ByteSet(_CONTROL_BYTES + b"&<>\r")
 #: The same two but for NUL, which joins strings whose joints must be known.
 CONTROLS_BUT_NUL = ByteSet(_CONTROL_BYTES[1:])
 SUSPECTS_BUT_NUL = ByteSet(_CONTROL_BYTES[1:] + b"&<>\r")
+#: What read text must be looked at for, beyond tags: controls XML forbids, CR (line
+#: ends are normalised), "&" (references), and the bytes that begin markup other than
+#: tags or end a CDATA section ("<!", "<?", "]]>"). ASCII text holding none is plain.
+MARKED = ByteSet(_CONTROL_BYTES + b"\r&!?]")
 
 
 def has_bad_char(text: str) -> bool:

@@ -32,7 +32,7 @@ from .._exceptions import (
     TruncatedResponse,
 )
 from .._types import Value
-from ._escape import BAD_CHAR, has_bad_char
+from ._escape import BAD_CHAR, MARKED, has_bad_char
 from ._grammar import (
     DOC,
     DYNAMIC,
@@ -351,6 +351,30 @@ class Parser:
                 if not decided:
                     return buf
                 self._prolog = False
+        if buf.isascii() and not MARKED.found_in(buf.encode("ascii")):
+            held = ""  # plain text and tags: one pass told what the checks would
+        else:
+            buf, held = self._check_characters(buf, final)
+        if final and not held:
+            if buf.rfind("<") > buf.rfind(">"):
+                self._fail_at(buf, buf.rfind("<"), TruncatedResponse, "unclosed token")
+            cut = len(buf)
+        else:
+            cut = buf.rfind("<")
+            if cut < 0:
+                cut = 0
+        segment = buf[:cut]
+        tail = buf[cut:] + held
+        if segment:
+            tail = self._read(segment, final and not tail) + tail
+        return tail
+
+    def _check_characters(self, buf: str, final: bool) -> tuple[str, str]:
+        """Normalise line ends, refuse forbidden characters, expand markup other than tags.
+
+        Returns ``buf`` so read, and what must wait for more text (markup not ended yet,
+        a CR that may be the first half of CRLF) to go back in front of the next piece.
+        """
         held_cr = ""
         if "\r" in buf:
             if not final and buf.endswith("\r"):
@@ -373,19 +397,7 @@ class Parser:
             stray = stray_cdata_end(buf)
             if stray >= 0:
                 self._fail_after(buf, stray, MalformedXML("not well-formed (invalid token)"))
-        if final and not held:
-            if buf.rfind("<") > buf.rfind(">"):
-                self._fail_at(buf, buf.rfind("<"), TruncatedResponse, "unclosed token")
-            cut = len(buf)
-        else:
-            cut = buf.rfind("<")
-            if cut < 0:
-                cut = 0
-        segment = buf[:cut]
-        tail = buf[cut:] + held + held_cr
-        if segment:
-            tail = self._read(segment, final and not tail) + tail
-        return tail
+        return buf, held + held_cr
 
     # -- stage 3: structure ---------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import xml.parsers.expat
 import xmlrpc.client
 from decimal import Decimal
 
@@ -252,6 +253,38 @@ def test_long_text_split_across_many_feeds() -> None:
     for start in range(0, len(body), 100):
         parser.feed(body[start : start + 100])
     assert parser.close() == text
+
+
+# Each byte that sends a piece of text from the one-pass check to the full checks
+# (aioxmlrpc.codec._escape.MARKED), in a short and a long document, near either end.
+_MARKED_CASES = {
+    "CR": "a\rb",
+    "CRLF": "a\r\nb",
+    "amp": "a&amp;b&#62;c",
+    "bang": "Hello!",
+    "question": "why?",
+    "bracket": "]] ]",
+    "comment": "a<!-- c -->b",
+    "cdata": "<![CDATA[<&]]]]><![CDATA[>]]>",
+    "pi": "a<?pi x?>b",
+    "control": "a\x01b",
+}
+
+
+@pytest.mark.parametrize("size", [10, 10_000])
+@pytest.mark.parametrize("case", list(_MARKED_CASES))
+def test_marked_text_is_read_as_the_stdlib_reads_it(case: str, size: int) -> None:
+    filler = "plain " * (size // 6)
+    for text in (_MARKED_CASES[case] + filler, filler + _MARKED_CASES[case]):
+        body = _response(f"<value><string>{text}</string></value>")
+        try:
+            expected = xmlrpc.client.loads(body)
+        except xml.parsers.expat.ExpatError:
+            with pytest.raises(MalformedXML):
+                loads(body)
+        else:
+            assert loads(body) == expected
+            assert parse_response(body) == expected[0][0]
 
 
 def test_result_types() -> None:
