@@ -102,8 +102,9 @@ __all__ = [
 _CONTENT = frozenset({VALUE, SCALAR, NAME_ELEMENT, METHOD_NAME})
 
 # Plan kinds: the first five are the hot plans; P_NEXT ends a container that sits in a
-# list and opens the next one (array of structs, multicall results): emit, close, open.
-P_LIST, P_DICT, P_LIST_STR, P_DICT_STR, P_KEY, P_NEXT, P_OPS = range(7)
+# list and opens the next one (array of structs, multicall results): emit, close, open;
+# P_OPEN takes a member's name and opens its value, an array or a struct (records).
+P_LIST, P_DICT, P_LIST_STR, P_DICT_STR, P_KEY, P_NEXT, P_OPS, P_OPEN = range(8)
 
 # Operations of a P_OPS plan; each is a tuple (opcode, *operands).
 O_BLANK, O_EMIT, O_KEY, O_NAME, O_OPEN, O_CLOSE, O_FAULT, O_ROOT = range(8)
@@ -489,6 +490,9 @@ def _fuse(ops: list[Op], guards: tuple[State, ...], nxt: State, prefix: str) -> 
             return [P_DICT if into_dict else P_LIST, op[1], nxt.plans, prefix, nxt]
         if op[0] == O_KEY and op[1] is DYNAMIC:
             return [P_KEY, None, nxt.plans, prefix, nxt]
+    if len(ops) == 2 and not guards and ops[0] == (O_KEY, DYNAMIC) and ops[1][0] == O_OPEN:
+        # (open a dict?, the state the container returns to)
+        return [P_OPEN, ops[1][1:], nxt.plans, prefix, nxt]
     if (
         len(ops) == 3
         and ops[0][0] == O_EMIT

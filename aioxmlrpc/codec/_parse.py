@@ -51,6 +51,7 @@ from ._grammar import (
     P_LIST,
     P_LIST_STR,
     P_NEXT,
+    P_OPEN,
     Plan,
     QuotedMarkup,
     State,
@@ -501,6 +502,12 @@ class Parser:
                         current.append(convert[code](text))
                     containers[-1][0].append(current)  # close: into its list parent
                     current = {} if new_dict else []  # open the next; same parent
+                elif kind == P_OPEN:
+                    if len(containers) >= self._max_depth:
+                        self._too_deep()
+                    key = text
+                    containers.append((current, key, operand[1]))
+                    current = {} if operand[0] else []
                 else:
                     self._key = key
                     plan = self._run_ops(state, run, plan, text, current)
@@ -570,6 +577,9 @@ class Parser:
         self._current = self._operate(operand[0], text, current)
         return plan
 
+    def _too_deep(self) -> NoReturn:
+        raise ResponseTooDeep(f"arrays and structs nest deeper than {self._max_depth} (max_depth)")
+
     def _operate(self, ops: tuple[tuple[Any, ...], ...], text: str, current: Any) -> Any:
         """Run the operations of a general plan; return the current container."""
         for op in ops:
@@ -595,9 +605,7 @@ class Parser:
                     raise InvalidResponse(f"unexpected text {_clip(text)!r}")
             elif code == O_OPEN:
                 if len(self._containers) >= self._max_depth:
-                    raise ResponseTooDeep(
-                        f"arrays and structs nest deeper than {self._max_depth} (max_depth)"
-                    )
+                    self._too_deep()
                 self._containers.append((current, self._key, op[2]))
                 current = {} if op[1] else []
             elif code == O_CLOSE:

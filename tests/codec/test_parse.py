@@ -432,3 +432,18 @@ def test_a_fault_inside_a_value_wraps_it_as_perl_writes_failed_multicall_items()
     expected = {"value": {"faultCode": 4, "faultString": "Too many parameters: 0"}}
     assert xmlrpc.client.loads(body)[0][0] == expected
     assert parse_response(body) == expected
+
+
+def test_members_whose_values_open_containers_parse_as_the_stdlib_parses_them() -> None:
+    # A member's name then its value's <array> or <struct> is one fused plan (P_OPEN):
+    # records nest, empty, one after another, and split anywhere.
+    value = [
+        {"a": [1, {"b": {}}], "c": {"d": [], "e": {"f": ["x"]}}, "g": 2},
+        {"a": [], "c": {"d": [{"h": [[]]}]}},
+    ]
+    body = marshalled(value)
+    assert parse_response(body) == xmlrpc.client.loads(body)[0][0] == value
+    parser = ResponseParser()
+    for byte in range(len(body)):
+        parser.feed(body[byte : byte + 1])
+    assert parser.close() == value
