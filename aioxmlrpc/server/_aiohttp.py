@@ -56,6 +56,8 @@ _XML = "text/xml"
 
 
 def _is_xml(content_type: str) -> bool:
+    if content_type == _XML:  # what nearly every client sends
+        return True
     mimetype = content_type.partition(";")[0].strip().lower()
     return mimetype in ("text/xml", "application/xml") or mimetype.endswith("+xml")
 
@@ -119,7 +121,7 @@ def xmlrpc_handler(
         try:
             chunk = b""
             if content.is_eof():  # all of it is here already: no wait, no timer
-                chunk = await content.readany()
+                chunk = content.read_nowait()
             elif encoding:  # its first bytes say whether it is still compressed
                 first = content.readany()
                 chunk = await (

@@ -476,12 +476,15 @@ class XMLRPCDispatcher:
             if exc.__traceback__ is not None and exc.__traceback__.tb_next is None:
                 raise Fault(INVALID_METHOD_PARAMS, f"{method}: {exc}") from None
             raise
-        if inspect.isawaitable(result):
+        if type(result) not in _VALUE_TYPES and inspect.isawaitable(result):
             result = await result
         return result
 
 
 _DEFAULT_LIMITS = Limits(max_bytes=DEFAULT_MAX_REQUEST_BYTES)
+# What plain methods return, and never awaitable: a set lookup instead of the ABC check
+# in inspect.isawaitable().
+_VALUE_TYPES = frozenset({bool, int, float, str, bytes, list, tuple, dict, type(None)})
 
 
 def _check_binding(method: str, function: Callable[..., object], params: tuple[Value, ...]) -> None:
