@@ -4,7 +4,7 @@ Each server runs in its own process on 127.0.0.1; the load comes from another pr
 (a lean asyncio protocol sending pre-encoded requests on keep-alive connections, so that
 the client costs less than the servers it loads). For each server, payload and concurrency
 it prints requests/s and the server's CPU time per call (user + system, from
-``/proc/<pid>/stat``)::
+``/proc/<pid>/stat``), then the ratios of both, aioxmlrpc over aiohttp+stdlib::
 
     python benchmarks/bench_server.py            # 3 rounds of 1 s per cell, ~5 minutes
     python benchmarks/bench_server.py --quick    # 1 round of 0.3 s: a smoke run
@@ -15,7 +15,11 @@ Servers:
 - ``aiohttp+stdlib``: an ``aiohttp.web`` application whose handler reads the body and
   answers with ``xmlrpc.client.loads``/``dumps`` (what home-grown async servers do);
 - ``SimpleXMLRPCServer``: the standard library's, threaded (it closes the connection
-  after each reply, so its client reconnects for every call).
+  after each reply, so its client reconnects for every call);
+- ``raw-aiohttp``: the ``aiohttp.web.Server`` that ``serve()`` runs, whose handler reads
+  the body and answers a reply made in advance: the HTTP floor, what any server on
+  aiohttp pays per call before it parses, calls or writes anything. The CPU above it is
+  the XML-RPC work, and its ratio says how the two aiohttp servers' own work compares.
 
 Payloads: ``ping`` (no arguments, ``True`` back), ``struct`` (a struct of about 1 KB
 echoed back), ``multicall`` (``system.multicall`` of 100 pings). Concurrency: 1, 10 and
@@ -39,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVERS = ("aioxmlrpc", "aiohttp+stdlib", "SimpleXMLRPCServer")
+SERVERS = ("aioxmlrpc", "aiohttp+stdlib", "SimpleXMLRPCServer", "raw-aiohttp")
 PAYLOADS = ("ping", "struct", "multicall")
 CONCURRENCY = (1, 10, 100)
 START_TIMEOUT = 20.0
@@ -160,12 +164,47 @@ def serve_stdlib(sock: socket.socket) -> None:
     server.serve_forever()
 
 
+def serve_raw_aiohttp(sock: socket.socket) -> None:
+    from aiohttp import web
+
+    # The reply to each payload's request, made in advance; anything else is a fault.
+    replies = {
+        request_body(payload): xmlrpc.client.dumps(
+            (expected(payload),),  # type: ignore[arg-type]  # plain values
+            methodresponse=True,
+            allow_none=True,
+        ).encode()
+        for payload in PAYLOADS
+    }
+    fault = xmlrpc.client.dumps(xmlrpc.client.Fault(1, "unexpected request")).encode()
+
+    async def handler(request: web.BaseRequest) -> web.Response:
+        body = replies.get(await request.read(), fault)
+        return web.Response(body=body, content_type="text/xml")
+
+    async def main() -> None:
+        # As serve() sets it up: the low-level server, no application or router.
+        server = web.Server(
+            handler, handler_cancellation=True, access_log=None, auto_decompress=False
+        )
+        runner = web.ServerRunner(server)
+        await runner.setup()
+        try:
+            await web.SockSite(runner, sock).start()
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())
+
+
 def run_server(name: str, port: int) -> None:
     sock = socket.create_server(("127.0.0.1", port), backlog=1024)
     server = {
         "aioxmlrpc": serve_aioxmlrpc,
         "aiohttp+stdlib": serve_aiohttp_stdlib,
         "SimpleXMLRPCServer": serve_stdlib,
+        "raw-aiohttp": serve_raw_aiohttp,
     }[name]
     with contextlib.suppress(KeyboardInterrupt):
         server(sock)
@@ -280,11 +319,11 @@ def _post(port: int, body: bytes) -> bytes:
 # -- the driver --------------------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc (Linux)."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU time of a process, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
 
 
 def free_port() -> int:
@@ -322,10 +361,25 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
+class Cell:
+    """One server's best figures for one payload and concurrency, over the rounds."""
+
+    def __init__(self) -> None:
+        self.rate = 0.0  # requests/s, the best round's
+        self.cpu = float("inf")  # CPU seconds per call, the lowest round's ...
+        self.user = self.system = 0.0  # ... and that round's user and system parts
+
+    def add(self, rate: float, user: float, system: float) -> None:
+        self.rate = max(self.rate, rate)
+        if user + system < self.cpu:
+            self.cpu, self.user, self.system = user + system, user, system
+
+
 def measure(
     pid: int, port: int, payload: str, concurrency: int, seconds: float
-) -> tuple[float, float]:
-    before = cpu_seconds(pid)
+) -> tuple[float, float, float]:
+    """Requests/s, and the server's user and system CPU seconds per call."""
+    user_before, system_before = cpu_seconds(pid)
     done = subprocess.run(
         [sys.executable, __file__, "--load", str(port), payload, str(concurrency), str(seconds)],
         cwd=ROOT,
@@ -334,10 +388,14 @@ def measure(
         timeout=seconds * 4 + 60,
         check=True,
     )
-    cpu = cpu_seconds(pid) - before
+    user_after, system_after = cpu_seconds(pid)
     requests, elapsed = done.stdout.split()
-    count = int(requests)
-    return count / float(elapsed), cpu / max(count, 1)
+    count = max(int(requests), 1)
+    return (
+        count / float(elapsed),
+        (user_after - user_before) / count,
+        (system_after - system_before) / count,
+    )
 
 
 def main() -> None:
@@ -359,7 +417,7 @@ def main() -> None:
         return
     seconds = 0.3 if args.quick else args.seconds
     rounds = 1 if args.quick else args.rounds
-    results: dict[tuple[str, str, int], tuple[float, float]] = {}
+    results: dict[tuple[str, str, int], Cell] = {}
     # All servers run at once (an idle one costs nothing) and each cell measures them in
     # turn, round after round: a machine whose load changes over time then weighs on all
     # of them alike. The best round of each is kept.
@@ -371,42 +429,60 @@ def main() -> None:
             for concurrency in CONCURRENCY:
                 for _ in range(rounds):
                     for name, (process, port) in servers.items():
-                        rate, cpu = measure(process.pid, port, payload, concurrency, seconds)
-                        best = results.get((name, payload, concurrency), (0.0, float("inf")))
-                        results[name, payload, concurrency] = max(rate, best[0]), min(cpu, best[1])
+                        figures = measure(process.pid, port, payload, concurrency, seconds)
+                        results.setdefault((name, payload, concurrency), Cell()).add(*figures)
                 for name in servers:
-                    rate, cpu = results[name, payload, concurrency]
+                    cell = results[name, payload, concurrency]
                     print(
-                        f"{name:<20} {payload:<10} c={concurrency:<4} {rate:9.0f} req/s "
-                        f"{cpu * 1e6:9.1f} µs CPU/call",
+                        f"{name:<20} {payload:<10} c={concurrency:<4} {cell.rate:9.0f} req/s "
+                        f"{cell.cpu * 1e6:7.1f} µs CPU/call ({cell.user * 1e6:.1f} user "
+                        f"+ {cell.system * 1e6:.1f} system)",
                         flush=True,
                     )
     finally:
         for process, _ in servers.values():
             stop_server(process)
+    report(results, args.servers, args.payloads)
+
+
+def report(
+    results: dict[tuple[str, str, int], Cell], names: list[str], payloads: list[str]
+) -> None:
+    """Print the table (Markdown) and the ratios."""
     print()
     print(
-        "| payload | concurrency | "
-        + " | ".join(f"{n} req/s (µs CPU/call)" for n in args.servers)
-        + " |"
+        "| payload | concurrency | " + " | ".join(f"{n} req/s (µs CPU/call)" for n in names) + " |"
     )
-    print("| --- | --- | " + " | ".join("---" for _ in args.servers) + " |")
-    for payload in args.payloads:
+    print("| --- | --- | " + " | ".join("---" for _ in names) + " |")
+    for payload in payloads:
         for concurrency in CONCURRENCY:
-            cells = []
-            for name in args.servers:
-                rate, cpu = results[name, payload, concurrency]
-                cells.append(f"{rate:,.0f} ({cpu * 1e6:,.0f})")
-            print(f"| {payload} | {concurrency} | " + " | ".join(cells) + " |")
-    if "aioxmlrpc" in args.servers and "aiohttp+stdlib" in args.servers:
-        print()
-        for payload in args.payloads:
-            ratios = [
-                results["aioxmlrpc", payload, c][0] / results["aiohttp+stdlib", payload, c][0]
-                for c in CONCURRENCY
-            ]
-            shown = ", ".join(f"c={c}: {r:.2f}x" for c, r in zip(CONCURRENCY, ratios, strict=True))
-            print(f"aioxmlrpc / aiohttp+stdlib requests/s, {payload}: {shown}")
+            cells = [results[name, payload, concurrency] for name in names]
+            shown = " | ".join(f"{c.rate:,.0f} ({c.cpu * 1e6:,.0f})" for c in cells)
+            print(f"| {payload} | {concurrency} | {shown} |")
+    if "aioxmlrpc" not in names or "aiohttp+stdlib" not in names:
+        return
+
+    def ratios(figure: Callable[[str, str, int], float], payload: str) -> str:
+        return ", ".join(f"c={c}: {figure('aioxmlrpc', payload, c):.2f}x" for c in CONCURRENCY)
+
+    def rate(name: str, payload: str, c: int) -> float:
+        return results[name, payload, c].rate / results["aiohttp+stdlib", payload, c].rate
+
+    def calls_per_cpu(name: str, payload: str, c: int) -> float:
+        return results["aiohttp+stdlib", payload, c].cpu / results[name, payload, c].cpu
+
+    def work(name: str, payload: str, c: int) -> float:
+        floor = results["raw-aiohttp", payload, c].cpu
+        theirs = results["aiohttp+stdlib", payload, c].cpu - floor
+        return theirs / max(results[name, payload, c].cpu - floor, 1e-9)
+
+    print()
+    for payload in payloads:
+        print(f"aioxmlrpc / aiohttp+stdlib, {payload}:")
+        print(f"  requests/s                 {ratios(rate, payload)}")
+        print(f"  calls per CPU second       {ratios(calls_per_cpu, payload)}")
+        if "raw-aiohttp" in names:
+            print(f"  CPU above raw aiohttp, inverse  {ratios(work, payload)}")
 
 
 if __name__ == "__main__":
