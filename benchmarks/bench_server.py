@@ -417,6 +417,11 @@ def main() -> None:
         return
     seconds = 0.3 if args.quick else args.seconds
     rounds = 1 if args.quick else args.rounds
+    from bench_client import environment  # the driver only: the servers stay lean
+
+    for key, value in environment().items():
+        print(f"{key}: {value}")
+    print(f"{rounds} round(s) of {seconds:g} s per cell, best kept\n", flush=True)
     results: dict[tuple[str, str, int], Cell] = {}
     # All servers run at once (an idle one costs nothing) and each cell measures them in
     # turn, round after round: a machine whose load changes over time then weighs on all
