@@ -28,7 +28,7 @@ echoed back), ``multicall`` (``system.multicall`` of 100 pings). Concurrency: 1,
 The load process polls its sockets without ever sleeping (on a machine with two CPUs or
 more). A load process that sleeps between replies must be woken by each one, and on
 loopback that wake-up runs inside the server's ``send()``: on a virtual machine it is an
-inter-processor interrupt, measured at 13 µs of the server's system time per reply.
+inter-processor interrupt, measured at 12 µs of the server's system time per reply.
 A server talking to clients on other machines never pays it, and it made every server
 look slower by the same amount. ``--sleeping-load`` measures that way all the same.
 """
