@@ -29,8 +29,8 @@ The load process polls its sockets without ever sleeping (on a machine with two 
 more). A load process that sleeps between replies must be woken by each one, and on
 loopback that wake-up runs inside the server's ``send()``: on a virtual machine it is an
 inter-processor interrupt, measured at 12 µs of the server's system time per reply.
-A server talking to clients on other machines never pays it, and it made every server
-look slower by the same amount. ``--sleeping-load`` measures that way all the same.
+A server talking to clients on other machines never pays it, and it added about the
+same µs to every server slower than its client. ``--sleeping-load`` measures that way.
 """
 
 from __future__ import annotations
