@@ -48,6 +48,7 @@ __all__ = [
     "Error",
     "Fault",
     "InvalidResponse",
+    "InvalidValue",
     "MalformedXML",
     "NameResolutionError",
     "ProtocolError",
@@ -94,9 +95,19 @@ class TruncatedResponse(MalformedXML):
 class InvalidResponse(_Message, ResponseError):
     """The body is well-formed XML but not a valid XML-RPC document.
 
-    Unknown elements, text where only elements belong, a ``<boolean>`` that is not 0/1,
-    an ``<int>`` that is not a number, a response with more or fewer than one ``<param>``,
-    or a fault without ``faultCode``/``faultString`` all land here.
+    Unknown elements, text where only elements belong, a response with more or fewer
+    than one ``<param>``, or a fault without ``faultCode``/``faultString`` all land here;
+    a scalar whose text is not of its type raises the subclass :class:`InvalidValue`.
+    """
+
+
+class InvalidValue(InvalidResponse, ValueError):
+    """A scalar's text is not a value of its type: ``<int>1e+100</int>``, ``<boolean>2``.
+
+    Also a :class:`ValueError`, as the standard library raises for a bad ``<int>``,
+    ``<double>``, ``<dateTime.iso8601>`` (read as ``datetime``) or ``<base64>``, so that
+    ``except ValueError`` still catches it. (For a bad ``<boolean>`` it raises
+    ``TypeError``, which does not catch this.)
     """
 
 

@@ -81,6 +81,8 @@ def test_new_errors_are_caught_by_the_stdlib_and_builtin_classes() -> None:
 
     assert issubclass(aioxmlrpc.MalformedXML, xml.parsers.expat.ExpatError)
     assert issubclass(aioxmlrpc.TruncatedResponse, xmlrpc.client.ResponseError)
+    assert issubclass(aioxmlrpc.InvalidValue, ValueError)
+    assert issubclass(aioxmlrpc.InvalidValue, aioxmlrpc.InvalidResponse)
     assert issubclass(aioxmlrpc.DTDForbidden, defusedxml.DTDForbidden)
     assert issubclass(aioxmlrpc.EntitiesForbidden, defusedxml.EntitiesForbidden)
     assert issubclass(aioxmlrpc.UnsafeXML, defusedxml.DefusedXmlException)

@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 from .._exceptions import (
     Fault,
     InvalidResponse,
+    InvalidValue,
     MalformedXML,
     ResponseError,
     ResponseTooDeep,
@@ -589,7 +590,7 @@ class Parser:
                 try:
                     value = self._convert[op[1]](source)
                 except (ValueError, KeyError, ArithmeticError):
-                    raise InvalidResponse(
+                    raise InvalidValue(
                         f"bad <{TYPE_NAMES[op[1]]}> value {_clip(source)!r}"
                     ) from None
                 if op[3]:
@@ -707,7 +708,7 @@ class Parser:
     ) -> NoReturn:
         line, column = self._locate(segment, start, pairs, failed)
         element = f"<{what}> " if what else ""
-        raise InvalidResponse(
+        raise InvalidValue(
             f"bad {element}value {_clip(text)!r}: line {line}, column {column}"
         ) from None
 

@@ -8,7 +8,14 @@ from collections.abc import Callable
 
 import pytest
 
-from aioxmlrpc import InvalidResponse, MalformedXML, ResponseError, TruncatedResponse, codec
+from aioxmlrpc import (
+    InvalidResponse,
+    InvalidValue,
+    MalformedXML,
+    ResponseError,
+    TruncatedResponse,
+    codec,
+)
 from aioxmlrpc.codec import RequestParser, ResponseParser
 
 BODY = codec.encode_response({"a": [1, "two"]})
@@ -112,3 +119,67 @@ def test_a_request_body_given_whole_to_close_reads_as_fed() -> None:
         broken.close(body.replace(b"methodCall", b"methodResponse"))
     with pytest.raises(RuntimeError, match="failed already"):
         broken.close(body)
+
+
+# A scalar whose text is not of its type: the standard library raises ValueError (or its
+# subclass binascii.Error) for all but <boolean>, where it raises TypeError.
+# (value, use_datetime, use_builtin_types, what the standard library's message says)
+BAD_VALUES = [
+    ("<int>abc</int>", False, False, "invalid literal for int"),
+    ("<int>1e+100</int>", False, False, "invalid literal for int"),  # node's for 1e100
+    ("<i8>12.5</i8>", False, False, "invalid literal for int"),
+    ("<double>x</double>", False, False, "could not convert string to float"),
+    ("<dateTime.iso8601>garbage</dateTime.iso8601>", True, False, "does not match format"),
+    ("<dateTime.iso8601>garbage</dateTime.iso8601>", False, True, "does not match format"),
+    ("<base64>QUJ</base64>", False, False, "padding"),
+    ("<base64>QUJ</base64>", False, True, "padding"),
+]
+
+
+def _in_struct(value: str) -> bytes:
+    # In a struct, and after another member: a value that is not the first pair's.
+    return (
+        "<?xml version='1.0'?><methodResponse><params><param><value><struct>"
+        "<member><name>ok</name><value><int>1</int></value></member>"
+        f"<member><name>bad</name><value>{value}</value></member>"
+        "</struct></value></param></params></methodResponse>"
+    ).encode()
+
+
+@pytest.mark.parametrize(("value", "use_datetime", "use_builtin_types", "stdlib"), BAD_VALUES)
+def test_a_bad_value_is_a_value_error_as_in_the_stdlib(
+    value: str, use_datetime: bool, use_builtin_types: bool, stdlib: str
+) -> None:
+    options = {"use_datetime": use_datetime, "use_builtin_types": use_builtin_types}
+    top_level = xmlrpc.client.dumps(("x",), methodresponse=True).encode()
+    top_level = top_level.replace(b"<string>x</string>", value.encode())
+    for body in (_in_struct(value), top_level):
+        with pytest.raises(ValueError, match=stdlib):
+            xmlrpc.client.loads(body, **options)
+        with pytest.raises(InvalidValue, match=r"bad <[a-zA-Z0-9.]+> value .*line \d+, column"):
+            codec.loads(body, **options)
+        with pytest.raises(InvalidValue) as caught:
+            codec.parse_response(
+                body, use_datetime=use_datetime, use_builtin_types=use_builtin_types
+            )
+        assert isinstance(caught.value, ValueError)
+        assert isinstance(caught.value, xmlrpc.client.ResponseError)
+        parser = ResponseParser(use_datetime=use_datetime, use_builtin_types=use_builtin_types)
+        for byte in range(len(body)):  # fed byte by byte: the same class
+            try:
+                parser.feed(body[byte : byte + 1])
+            except InvalidValue:
+                break
+        else:
+            with pytest.raises(InvalidValue):
+                parser.close()
+
+
+def test_a_bad_boolean_is_an_invalid_value_not_a_type_error() -> None:
+    body = _in_struct("<boolean>2</boolean>")
+    with pytest.raises(TypeError, match="bad boolean value"):
+        xmlrpc.client.loads(body)
+    with pytest.raises(InvalidValue, match="bad <boolean> value '2'") as caught:
+        codec.loads(body)
+    assert not isinstance(caught.value, TypeError)  # documented: except TypeError misses it
+    assert isinstance(caught.value, InvalidResponse)

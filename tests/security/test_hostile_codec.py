@@ -27,6 +27,7 @@ from aioxmlrpc import (
     EntitiesForbidden,
     Fault,
     InvalidResponse,
+    InvalidValue,
     MalformedXML,
     ResponseError,
     ResponseTooDeep,
@@ -679,8 +680,8 @@ def test_a_malformed_markup_error_is_located_the_same_however_the_body_is_split(
 
 # -- 5. Well-formed XML that is not XML-RPC ---------------------------------------------------
 
-NOT_XMLRPC = [
-    pytest.param(response(b"<foo>1</foo>"), "unexpected <foo> in <value>", id="unknown-element"),
+# A scalar whose text is not of its type: InvalidValue, an InvalidResponse and a ValueError.
+BAD_VALUES = [
     pytest.param(response(b"<boolean>2</boolean>"), "bad <boolean> value '2'", id="boolean-2"),
     pytest.param(response(b"<boolean>true</boolean>"), "bad <boolean> value", id="boolean-true"),
     pytest.param(response(b"<int>abc</int>"), "bad <int> value 'abc'", id="int-abc"),
@@ -690,6 +691,10 @@ NOT_XMLRPC = [
     pytest.param(response(b"<base64>QQ=</base64>"), "bad <base64> value", id="base64-padding"),
     pytest.param(response(b"<base64>A</base64>"), "bad <base64> value", id="base64-one-char"),
     pytest.param(response(b"<nil>x</nil>"), "bad <nil> value", id="nil-with-text"),
+]
+
+NOT_XMLRPC = [
+    pytest.param(response(b"<foo>1</foo>"), "unexpected <foo> in <value>", id="unknown-element"),
     pytest.param(
         b"<methodResponse><params><param><value>1</value></param>"
         b"<param><value>2</value></param></params></methodResponse>",
@@ -774,6 +779,16 @@ def test_well_formed_xml_that_is_not_xmlrpc_is_an_invalid_response(
     assert_raises_exactly(InvalidResponse, lambda: parse(body), message)
 
 
+@pytest.mark.parametrize(("body", "message"), BAD_VALUES)
+@pytest.mark.parametrize("parse", SPLITS)
+def test_a_scalar_not_of_its_type_is_an_invalid_value(
+    body: bytes, message: str, parse: Callable[[bytes], object]
+) -> None:
+    exc = assert_raises_exactly(InvalidValue, lambda: parse(body), message)
+    assert isinstance(exc, InvalidResponse)
+    assert isinstance(exc, ValueError)  # what the standard library raises for most
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -782,10 +797,10 @@ def test_well_formed_xml_that_is_not_xmlrpc_is_an_invalid_response(
         pytest.param(b"2026-11-25", id="date-only"),
     ],
 )
-def test_a_bad_datetime_is_an_invalid_response_with_use_datetime(text: bytes) -> None:
+def test_a_bad_datetime_is_an_invalid_value_with_use_datetime(text: bytes) -> None:
     body = response(b"<dateTime.iso8601>" + text + b"</dateTime.iso8601>")
     assert_raises_exactly(
-        InvalidResponse,
+        InvalidValue,
         lambda: parse_response(body, use_datetime=True),
         "bad <dateTime.iso8601> value",
     )
@@ -1165,8 +1180,8 @@ def test_broken_bodies_only_ever_raise_response_errors(parse: Callable[[bytes], 
         bases = type(exc).__mro__
         assert type(exc).__module__.startswith("aioxmlrpc"), where
         assert xmlrpc.client.ResponseError in bases, where
-        if ValueError in bases:
-            assert UnsafeXML in bases, where  # defusedxml's errors are ValueErrors
+        if ValueError in bases:  # defusedxml's errors are ValueErrors, and a bad value is
+            assert UnsafeXML in bases or InvalidValue in bases, where
         if ExpatError in bases:
             assert MalformedXML in bases, where
 
