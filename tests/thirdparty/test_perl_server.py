@@ -47,6 +47,7 @@ from typing import Any
 from xml.parsers.expat import ExpatError
 
 import pytest
+from peers import exact, stop
 
 import aioxmlrpc
 from aioxmlrpc import AsyncServerProxy, Binary, DateTime, Fault, MultiCall
@@ -141,23 +142,6 @@ def _output(path: Path) -> str:
     return f"--- {path.name} ---\n{text}"
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> list[str]:
-    """Stop the server by its PID: SIGTERM, then SIGKILL; return what went wrong."""
-    problems = []
-    if proc.poll() is not None:
-        problems.append(f"the server had already exited with status {proc.returncode}")
-    else:
-        proc.terminate()
-        try:
-            proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            problems.append(f"perl {proc.pid} ignored SIGTERM for {STOP_TIMEOUT:g} s; killed")
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=STOP_TIMEOUT)
-    return problems
-
-
 @contextlib.contextmanager
 def _perl_server(directory: Path, encoding: str | None) -> Iterator[str]:
     perl = shutil.which("perl")
@@ -211,7 +195,7 @@ def _perl_server(directory: Path, encoding: str | None) -> Iterator[str]:
                 break
             time.sleep(POLL)
         if error is not None:
-            _stop(proc)
+            stop(proc, "perl", STOP_TIMEOUT)
             pytest.fail(
                 f"the Perl server did not start (waited at most {START_TIMEOUT:g} s): "
                 f"{error!r}\n{_output(out_path)}",
@@ -219,7 +203,7 @@ def _perl_server(directory: Path, encoding: str | None) -> Iterator[str]:
             )
         yield url
     finally:
-        problems = _stop(proc)
+        problems = stop(proc, "perl", STOP_TIMEOUT)
     assert proc.returncode == -signal.SIGTERM, _output(out_path)
     assert not problems, f"{problems}\n{_output(out_path)}"
     assert not _alive(proc.pid)
@@ -249,28 +233,13 @@ def _proxy(url: str, *, keep_alive: bool = False, **options: Any) -> AsyncServer
     return AsyncServerProxy(url, headers=headers, **options)
 
 
-def _exact(value: Any) -> Any:
-    """``value`` with each scalar paired with its type: 1, True and 1.0 stay apart."""
-    if type(value) is list:
-        return [_exact(item) for item in value]
-    if type(value) is dict:
-        return {key: _exact(item) for key, item in value.items()}
-    if isinstance(value, xmlrpc.client.DateTime):
-        return (DateTime, value.value)
-    if isinstance(value, xmlrpc.client.Binary):
-        return (Binary, value.data)
-    if isinstance(value, float):
-        return (float, repr(value))  # tells -0.0 from 0.0
-    return (type(value), value)
-
-
 # -- values the server types explicitly -----------------------------------------------------
 
 
 async def test_every_type_with_builtin_types(perl_utf8: str) -> None:
     async with _proxy(perl_utf8, use_builtin_types=True) as proxy:
         values = await proxy.types.all()
-    assert _exact(values) == _exact(TYPED)
+    assert exact(values) == exact(TYPED)
     assert values["i8"] > 2**32
     assert values["i8_min"] == aioxmlrpc.MININT * 2**32
 
@@ -283,14 +252,14 @@ async def test_every_type_with_the_stdlib_defaults(perl_utf8: str) -> None:
         "datetime": DateTime("20240229T12:34:56"),
         "base64": Binary(BLOB),
     }
-    assert _exact(values) == _exact(expected)
+    assert exact(values) == exact(expected)
 
 
 async def test_use_datetime_alone(perl_utf8: str) -> None:
     async with _proxy(perl_utf8, use_datetime=True) as proxy:
         values = await proxy.types.all()
-    assert _exact(values["datetime"]) == _exact(WHEN)
-    assert _exact(values["base64"]) == _exact(Binary(BLOB))  # base64 stays Binary
+    assert exact(values["datetime"]) == exact(WHEN)
+    assert exact(values["base64"]) == exact(Binary(BLOB))  # base64 stays Binary
 
 
 async def test_each_type_alone(perl_utf8: str) -> None:
@@ -298,7 +267,7 @@ async def test_each_type_alone(perl_utf8: str) -> None:
     async with _proxy(perl_utf8, use_builtin_types=True) as proxy:
         for name, expected in TYPED.items():
             value = await proxy.types.get(name)
-            assert _exact(value) == _exact(expected), name
+            assert exact(value) == exact(expected), name
 
 
 async def test_i8_beyond_32_bits(perl_utf8: str) -> None:
@@ -323,7 +292,7 @@ async def test_nil_with_and_without_allow_none(perl_utf8: str) -> None:
 async def test_nested_arrays_and_structs(perl_utf8: str) -> None:
     async with _proxy(perl_utf8) as proxy:
         value = await proxy.types.nested()
-    assert _exact(value) == _exact(NESTED)
+    assert exact(value) == exact(NESTED)
 
 
 async def test_an_int_beyond_32_bits_in_int(perl_utf8: str) -> None:
@@ -456,7 +425,7 @@ async def test_echo_of_every_type(perl_utf8: str) -> None:
     async with _proxy(perl_utf8, allow_none=True, allow_i8=True, use_builtin_types=True) as proxy:
         for sent, wire_type, expected in ECHO:
             assert await proxy.args.types(sent) == [wire_type], sent
-            assert _exact(await proxy.echo(sent)) == _exact(expected), sent
+            assert exact(await proxy.echo(sent)) == exact(expected), sent
 
 
 async def test_argument_types_on_the_wire(perl_utf8: str) -> None:
@@ -731,7 +700,7 @@ async def test_the_default_declaration_is_us_ascii(
 ) -> None:
     async with _proxy(perl_server, verbose=True, use_builtin_types=True) as proxy:
         assert await proxy.types.get("int") == 42
-        assert _exact(await proxy.types.nested()) == _exact(NESTED)
+        assert exact(await proxy.types.nested()) == exact(NESTED)
         assert await proxy.echo("plain ASCII & <markup>") == "plain ASCII & <markup>"
     out = capsys.readouterr().out
     assert 'body: b\'<?xml version="1.0" encoding="us-ascii"?><methodResponse>' in out
