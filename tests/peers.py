@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import selectors
 import signal
 import subprocess
+import time
 import xmlrpc.client
 from typing import Any
 
-from aioxmlrpc import Binary, DateTime
+from aioxmlrpc import AsyncServerProxy, Binary, DateTime
 
 
 def stop(proc: subprocess.Popen[bytes], name: str, timeout: float) -> list[str]:
@@ -42,3 +45,55 @@ def exact(value: Any) -> Any:
     if isinstance(value, float):
         return (float, repr(value))  # tells -0.0 from 0.0
     return (type(value), value)
+
+
+def read_port(proc: subprocess.Popen[bytes], timeout: float) -> int:
+    """The port from a server's first line on stdout, ``PORT <n>``, within ``timeout``."""
+    assert proc.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while b"\n" not in seen:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                raise RuntimeError(f"no port printed in {timeout:g} s: {seen!r}")
+            chunk = os.read(proc.stdout.fileno(), 1024)
+            if not chunk:
+                raise RuntimeError(f"the server exited ({proc.wait(timeout)}): {seen!r}")
+            seen += chunk
+    word, port = seen.split(b"\n", 1)[0].split()
+    if word != b"PORT":
+        raise RuntimeError(f"expected PORT <n>, got {seen!r}")
+    return int(port)
+
+
+class _Timed(xmlrpc.client.Transport):
+    """The standard library's transport, with a timeout on its socket."""
+
+    def __init__(self, timeout: float, **options: Any) -> None:
+        super().__init__(**options)
+        self.timeout = timeout
+
+    def make_connection(self, host: Any) -> Any:
+        connection = super().make_connection(host)
+        connection.timeout = self.timeout
+        return connection
+
+
+def stdlib_proxy(url: str, timeout: float, **options: Any) -> xmlrpc.client.ServerProxy:
+    """The standard library's ``ServerProxy`` for ``url``, every wait within ``timeout``."""
+    transport_options = {k: v for k, v in options.items() if k.startswith("use_")}
+    transport = _Timed(timeout, **transport_options)
+    return xmlrpc.client.ServerProxy(url, transport=transport, **options)
+
+
+async def both(
+    url: str, timeout: float, method: str, *params: Any, **options: Any
+) -> tuple[Any, Any]:
+    """``method(*params)`` from our proxy, then from the standard library's: the oracle."""
+    async with AsyncServerProxy(url, timeout=timeout, **options) as proxy:
+        ours = await getattr(proxy, method)(*params)
+    with stdlib_proxy(url, timeout, **options) as stdlib:
+        theirs = await asyncio.to_thread(getattr(stdlib, method), *params)
+    return ours, theirs

@@ -29,17 +29,14 @@ import asyncio
 import datetime
 import json
 import os
-import selectors
 import shutil
 import subprocess
-import time
 import xmlrpc.client
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import exact, stop
 
 from aioxmlrpc import (
     AsyncServerProxy,
@@ -52,6 +49,7 @@ from aioxmlrpc import (
 )
 from aioxmlrpc._demo import ExampleServer
 
+from peers import both, exact, read_port, stdlib_proxy, stop
 from servers import StdlibExampleServer
 
 NODE_DIR = Path(__file__).with_name("node")
@@ -110,26 +108,6 @@ def _node() -> str:
     return node
 
 
-def _read_port(proc: subprocess.Popen[bytes]) -> int:
-    """The port from the server's "PORT <n>" line, waiting at most START_TIMEOUT."""
-    assert proc.stdout is not None
-    seen = b""
-    deadline = time.monotonic() + START_TIMEOUT
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        while b"\n" not in seen:
-            left = deadline - time.monotonic()
-            if left <= 0 or not selector.select(left):
-                raise RuntimeError(f"no port printed in {START_TIMEOUT:g} s: {seen!r}")
-            chunk = os.read(proc.stdout.fileno(), 1024)
-            if not chunk:
-                raise RuntimeError(f"node exited with status {proc.wait(STOP_TIMEOUT)}: {seen!r}")
-            seen += chunk
-    word, port = seen.split(b"\n", 1)[0].split()
-    assert word == b"PORT", seen
-    return int(port)
-
-
 @pytest.fixture(scope="module")
 def node_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """node_server.js on a free port of 127.0.0.1; yields its URL."""
@@ -146,7 +124,7 @@ def node_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     try:
         try:
-            port = _read_port(proc)
+            port = read_port(proc, START_TIMEOUT)
         except (RuntimeError, ValueError, AssertionError) as exc:
             pytest.fail(f"the node server did not start: {exc}\n{log.read_text()}", pytrace=False)
         yield f"http://127.0.0.1:{port}/"
@@ -161,35 +139,6 @@ def node_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert log.read_text() == ""
 
 
-class _Timed(xmlrpc.client.Transport):
-    """The standard library's transport, with a timeout on its socket."""
-
-    def make_connection(self, host: Any) -> Any:
-        connection = super().make_connection(host)
-        connection.timeout = CALL_TIMEOUT
-        return connection
-
-
-def _stdlib(url: str, **options: Any) -> xmlrpc.client.ServerProxy:
-    return xmlrpc.client.ServerProxy(
-        url, transport=_Timed(**_transport_options(options)), **options
-    )
-
-
-def _transport_options(options: dict[str, Any]) -> dict[str, Any]:
-    keys = ("use_datetime", "use_builtin_types")
-    return {key: options[key] for key in keys if key in options}
-
-
-async def _both(url: str, method: str, *params: Any, **options: Any) -> tuple[Any, Any]:
-    """``method(*params)`` from our proxy, then from the standard library's."""
-    async with AsyncServerProxy(url, timeout=CALL_TIMEOUT, **options) as proxy:
-        ours = await getattr(proxy, method)(*params)
-    with _stdlib(url, **options) as stdlib:
-        theirs = await asyncio.to_thread(getattr(stdlib, method), *params)
-    return ours, theirs
-
-
 # -- node's server, our client ---------------------------------------------------------------
 
 
@@ -199,7 +148,7 @@ async def _both(url: str, method: str, *params: Any, **options: Any) -> tuple[An
     ids=["defaults", "use_datetime", "use_builtin_types"],
 )
 async def test_every_type_node_writes(node_server: str, options: dict[str, bool]) -> None:
-    ours, theirs = await _both(node_server, "typed", **options)
+    ours, theirs = await both(node_server, CALL_TIMEOUT, "typed", **options)
     assert exact(ours) == exact(theirs)
     if options.get("use_builtin_types"):
         assert exact(ours) == exact(TYPED)
@@ -211,7 +160,7 @@ async def test_every_type_node_writes(node_server: str, options: dict[str, bool]
 
 
 async def test_node_split_cdata(node_server: str) -> None:
-    ours, theirs = await _both(node_server, "strings")
+    ours, theirs = await both(node_server, CALL_TIMEOUT, "strings")
     assert ours == theirs == STRINGS
 
 
@@ -225,20 +174,20 @@ async def test_what_we_send_comes_back(node_server: str) -> None:
         "when": DateTime("20240229T12:34:56"),
         "deep": [[[{"k": [{}]}]]],
     }
-    ours, theirs = await _both(node_server, "echo", sent, allow_none=True)
+    ours, theirs = await both(node_server, CALL_TIMEOUT, "echo", sent, allow_none=True)
     assert exact(ours) == exact(theirs) == exact(sent)
 
 
 async def test_a_reply_over_1_mib_in_one_cdata_section(node_server: str) -> None:
     size = 3_000_000
-    ours, theirs = await _both(node_server, "big", size)
+    ours, theirs = await both(node_server, CALL_TIMEOUT, "big", size)
     assert ours == theirs
     assert len(ours) == size
     assert ours.startswith("x<y&z x<y&z ")
 
 
 async def test_a_fault_and_a_404_then_a_call(node_server: str) -> None:
-    with _stdlib(node_server) as stdlib:
+    with stdlib_proxy(node_server, CALL_TIMEOUT) as stdlib:
         with pytest.raises(xmlrpc.client.Fault) as theirs:
             await asyncio.to_thread(stdlib.fail)
         with pytest.raises(xmlrpc.client.ProtocolError) as stdlib_missing:
@@ -262,7 +211,10 @@ async def test_a_whole_double_node_writes_as_int(node_server: str) -> None:
     # 1e100 % 1 == 0 in JavaScript, so the package writes <int>1e+100</int>, which no
     # XML-RPC reader takes. Both refuse the reply with a ValueError; ours is also an
     # InvalidResponse that says where, and the proxy goes on.
-    with _stdlib(node_server) as stdlib, pytest.raises(ValueError, match="1e\\+100"):
+    with (
+        stdlib_proxy(node_server, CALL_TIMEOUT) as stdlib,
+        pytest.raises(ValueError, match="1e\\+100"),
+    ):
         await asyncio.to_thread(stdlib.echo, 1e100)
     async with AsyncServerProxy(node_server, timeout=CALL_TIMEOUT) as proxy:
         with pytest.raises(ValueError, match="bad <int> value '1e\\+100'") as ours:
@@ -274,7 +226,7 @@ async def test_a_whole_double_node_writes_as_int(node_server: str) -> None:
 async def test_a_multicall_is_a_404_as_in_the_stdlib(node_server: str) -> None:
     # The package has no system.multicall: node answers 404, which is no reason to fall
     # back to one call per item (only -32601, or a fault naming the method, is).
-    with _stdlib(node_server) as server:
+    with stdlib_proxy(node_server, CALL_TIMEOUT) as server:
         stdlib = xmlrpc.client.MultiCall(server)
         stdlib.add(1, 2)
         with pytest.raises(xmlrpc.client.ProtocolError) as theirs:

@@ -47,10 +47,11 @@ from typing import Any
 from xml.parsers.expat import ExpatError
 
 import pytest
-from peers import exact, stop
 
 import aioxmlrpc
 from aioxmlrpc import AsyncServerProxy, Binary, DateTime, Fault, MultiCall
+
+from peers import exact, stop
 
 SCRIPT = Path(__file__).with_name("perl_server.pl")
 CALL_TIMEOUT = 10.0  # seconds for any one call of a test
