@@ -10,6 +10,7 @@ import signal
 import subprocess
 import time
 import xmlrpc.client
+from collections.abc import Mapping
 from typing import Any
 
 from aioxmlrpc import AsyncServerProxy, Binary, DateTime
@@ -89,10 +90,18 @@ def stdlib_proxy(url: str, timeout: float, **options: Any) -> xmlrpc.client.Serv
 
 
 async def both(
-    url: str, timeout: float, method: str, *params: Any, **options: Any
+    url: str,
+    timeout: float,
+    method: str,
+    *params: Any,
+    ours_only: Mapping[str, Any] | None = None,
+    **options: Any,
 ) -> tuple[Any, Any]:
-    """``method(*params)`` from our proxy, then from the standard library's: the oracle."""
-    async with AsyncServerProxy(url, timeout=timeout, **options) as proxy:
+    """``method(*params)`` from our proxy, then from the standard library's: the oracle.
+
+    ``options`` go to both proxies, ``ours_only`` (such as ``pool_size``) to ours.
+    """
+    async with AsyncServerProxy(url, timeout=timeout, **options, **(ours_only or {})) as proxy:
         ours = await getattr(proxy, method)(*params)
     with stdlib_proxy(url, timeout, **options) as stdlib:
         theirs = await asyncio.to_thread(getattr(stdlib, method), *params)

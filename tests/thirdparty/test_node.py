@@ -147,7 +147,7 @@ def node_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     [{}, {"use_datetime": True}, {"use_builtin_types": True}],
     ids=["defaults", "use_datetime", "use_builtin_types"],
 )
-async def test_every_type_node_writes(node_server: str, options: dict[str, bool]) -> None:
+async def test_every_type_node_writes(node_server: str, options: dict[str, Any]) -> None:
     ours, theirs = await both(node_server, CALL_TIMEOUT, "typed", **options)
     assert exact(ours) == exact(theirs)
     if options.get("use_builtin_types"):
