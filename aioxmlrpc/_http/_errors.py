@@ -54,7 +54,7 @@ class Call:
     closed: bool = False  # the transport was closed meanwhile
     replied: bool = False  # a reply head arrived
     proxy: str | None = None  # the HTTP proxy's URL, password hidden
-    crowded: bool = False  # other calls were in flight on other connections
+    crowded: bool = False  # other calls were in flight on other connections, then or now
 
 
 def translate(exc: BaseException, call: Call) -> Error:

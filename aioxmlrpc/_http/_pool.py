@@ -234,13 +234,17 @@ _POLL = getattr(select, "poll", None)
 
 
 class Attempt:
-    """What one try of a call learned: was its connection pooled, did a reply start."""
+    """What one try of a call learned: was its connection pooled, did a reply start.
 
-    __slots__ = ("replied", "reused")
+    ``crowded``: other calls of the proxy were in flight when it started.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("crowded", "replied", "reused")
+
+    def __init__(self, crowded: bool = False) -> None:
         self.reused = False
         self.replied = False
+        self.crowded = crowded
 
 
 # The try in progress, for the connector to mark (it runs inside the caller's task).

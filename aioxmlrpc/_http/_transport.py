@@ -337,7 +337,7 @@ class HTTPTransport:
         queued = gate is not None and not gate.try_enter()
         if queued:
             await self._queue(target)
-        state = Attempt()
+        state = Attempt(crowded=gate is not None and gate.busy > 1)
         options = self._post_options
         try:
             if queued:
@@ -369,7 +369,8 @@ class HTTPTransport:
             closed=self._closed,
             replied=state.replied,
             proxy=self._proxy_display,
-            crowded=gate is not None and gate.busy > 1 and self._pool_size > 1,
+            # In flight beside others when it started, or now: they may hold the server.
+            crowded=(state.crowded or (gate is not None and gate.busy > 1)) and self._pool_size > 1,
         )
 
     async def _attempt(

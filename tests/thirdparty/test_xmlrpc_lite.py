@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from aioxmlrpc import AsyncServerProxy, Binary, DateTime, Fault
+from aioxmlrpc import AsyncServerProxy, Binary, DateTime, Fault, TransportTimeout
 
 from peers import both, exact, read_port, stdlib_proxy, stop
 
@@ -162,3 +162,18 @@ async def test_concurrent_calls_on_one_connection(xmlrpc_lite: str) -> None:
     async with _proxy(xmlrpc_lite) as proxy:
         sums = await asyncio.gather(*(proxy.add(n, n) for n in range(20)))
     assert sums == [2 * n for n in range(20)]
+
+
+async def test_a_second_connection_waits_and_the_timeout_says_why(xmlrpc_lite: str) -> None:
+    # With the default pool, two calls at once take two connections: the server answers
+    # the first and then waits on it for the next request, while the second waits to be
+    # accepted. The second times out, naming the remedy; the proxy goes on.
+    async with AsyncServerProxy(xmlrpc_lite, timeout=1.0) as proxy:
+        assert await proxy.add(1, 1) == 2
+        results = await asyncio.gather(proxy.add(1, 2), proxy.add(2, 3), return_exceptions=True)
+        timeouts = [result for result in results if isinstance(result, TransportTimeout)]
+        assert len(timeouts) == 1, results
+        assert "if the server handles one connection at a time" in str(timeouts[0])
+        assert "pass pool_size=1" in str(timeouts[0])
+        assert [result for result in results if not isinstance(result, Exception)] in ([3], [5])
+        assert await proxy.add(3, 3) == 6
