@@ -1,8 +1,12 @@
-"""AsyncServerProxy against Ruby's XML-RPC server (Debian's ruby-xmlrpc 0.3, on WEBrick).
+"""Ruby's XML-RPC (Debian's ruby-xmlrpc 0.3, on WEBrick) against ours, in both directions.
 
-``ruby_server.rb`` (next to this file) serves the package's servlet on a free port of
-127.0.0.1; every answer is compared with what the standard library's ``ServerProxy``
-reads from the same server. What the package does, as these tests pin it:
+- ``ruby_server.rb`` (next to this file) serves the package's servlet on a free port of
+  127.0.0.1, against AsyncServerProxy: every answer is compared with what the standard
+  library's ``ServerProxy`` reads from the same server.
+- ``ruby_client.rb`` (``XMLRPC::Client``) against our example server, its answers
+  compared with those of the standard library's ``SimpleXMLRPCServer``.
+
+What the package's server does, as these tests pin it:
 
 - its replies declare ``<?xml version="1.0" ?>`` (a space before ``?>``), and break
   base64 text with a newline;
@@ -16,6 +20,7 @@ reads from the same server. What the package does, as these tests pin it:
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import subprocess
 import xmlrpc.client
@@ -27,8 +32,10 @@ from xml.parsers.expat import ExpatError
 import pytest
 
 from aioxmlrpc import AsyncServerProxy, Binary, DateTime, Fault, MalformedXML, ProtocolError
+from aioxmlrpc._demo import ExampleServer
 
 from peers import both, exact, read_port, stdlib_proxy, stop
+from servers import StdlibExampleServer
 
 SCRIPT = Path(__file__).with_name("ruby_server.rb")
 START_TIMEOUT = 20.0  # seconds for the server to print its port
@@ -187,3 +194,58 @@ async def test_what_ruby_cannot_take_is_a_500_page(
         ):
             await asyncio.to_thread(getattr(stdlib, method), *params)
         assert theirs.value.errcode == 500
+
+
+# -- Ruby's client, our server ----------------------------------------------------------------
+
+CLIENT_SCRIPT = Path(__file__).with_name("ruby_client.rb")
+CLIENT_TIMEOUT = 60.0  # seconds for ruby_client.rb to make all its calls
+# Where our server answers differently from the standard library's, on purpose.
+DIFFERENT = {"unknown", "bad_params"}
+
+
+def _run_client(url: str) -> dict[str, dict[str, Any]]:
+    ruby = shutil.which("ruby")
+    assert ruby is not None, "ruby is missing (.ci/test installs ruby and ruby-xmlrpc)"
+    done = subprocess.run(
+        [ruby, str(CLIENT_SCRIPT), url],
+        capture_output=True,
+        text=True,
+        timeout=CLIENT_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    return {line["call"]: line for line in lines}
+
+
+def test_ruby_client_gets_what_the_stdlib_server_answers(
+    example_server: ExampleServer, stdlib_example_server: StdlibExampleServer
+) -> None:
+    ours = _run_client(example_server.url)
+    theirs = _run_client(stdlib_example_server.url)
+    assert list(ours) == list(theirs)
+    assert len(ours) == 15
+    for name in ours.keys() - DIFFERENT:
+        assert ours[name] == theirs[name], name
+    assert "error" not in json.dumps(ours)
+
+    tricky = "h\u00e9llo & <tags> ]]> \u2603"
+    assert ours["string"]["value"] == [tricky, "<class 'str'>", tricky]
+    assert ours["base64"]["value"] == "\x00\x01bin"
+    assert ours["datetime"]["value"][0] == "20240229T12:34:56"
+    assert ours["fault"]["fault"] == [1, "<class 'RuntimeError'>:A message"]
+    assert ours["multicall"]["value"] == [
+        True,
+        [tricky, "<class 'str'>", tricky],
+        {"fault": [1, "<class 'RuntimeError'>:Next to last call stops execution"]},
+    ]
+
+
+def test_ruby_client_sees_our_deliberate_differences(example_server: ExampleServer) -> None:
+    ours = _run_client(example_server.url)
+    assert ours["unknown"]["fault"] == [-32601, 'method "no.such.method" is not supported']
+    code, text = ours["bad_params"]["fault"]
+    assert code == -32602
+    assert "takes 1 positional argument but 3 were given" in text
