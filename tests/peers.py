@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import selectors
 import signal
@@ -106,3 +107,14 @@ async def both(
     with stdlib_proxy(url, timeout, **options) as stdlib:
         theirs = await asyncio.to_thread(getattr(stdlib, method), *params)
     return ours, theirs
+
+
+def run_client(command: list[str], timeout: float, **options: Any) -> dict[str, dict[str, Any]]:
+    """Run a client script that prints one JSON line per call; return them by call name."""
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, check=False, **options
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    return {line["call"]: line for line in lines}

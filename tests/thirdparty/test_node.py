@@ -49,7 +49,7 @@ from aioxmlrpc import (
 )
 from aioxmlrpc._demo import ExampleServer
 
-from peers import both, exact, read_port, stdlib_proxy, stop
+from peers import both, exact, read_port, run_client, stdlib_proxy, stop
 from servers import StdlibExampleServer
 
 NODE_DIR = Path(__file__).with_name("node")
@@ -257,19 +257,9 @@ DIFFERENT = {"unknown", "bad_params"}
 
 
 def _run_client(url: str) -> dict[str, dict[str, Any]]:
-    done = subprocess.run(
-        [_node(), str(CLIENT_SCRIPT), url],
-        capture_output=True,
-        text=True,
-        timeout=CLIENT_TIMEOUT,
-        cwd=NODE_DIR,
-        env=NODE_ENV,
-        check=False,
+    return run_client(
+        [_node(), str(CLIENT_SCRIPT), url], CLIENT_TIMEOUT, cwd=NODE_DIR, env=NODE_ENV
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == "", done.stderr
-    lines = [json.loads(line) for line in done.stdout.splitlines()]
-    return {line["call"]: line for line in lines}
 
 
 def test_node_client_gets_what_the_stdlib_server_answers(

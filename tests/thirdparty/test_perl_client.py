@@ -17,12 +17,12 @@ from __future__ import annotations
 import ast
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from aioxmlrpc._demo import ExampleServer
 
+from peers import run_client
 from servers import StdlibExampleServer
 
 SCRIPT = Path(__file__).with_name("perl_client.pl")
@@ -32,23 +32,17 @@ TIMEOUT = 60
 DIFFERENT = {"unknown", "bad_params", "listMethods", "methodSignature"}
 
 
-def run_client(url: str) -> dict[str, dict[str, Any]]:
+def _run_client(url: str) -> dict[str, dict[str, Any]]:
     perl = shutil.which("perl")
     assert perl is not None, "perl is missing (.ci/test installs librpc-xml-perl)"
-    done = subprocess.run(
-        [perl, str(SCRIPT), url], capture_output=True, text=True, timeout=TIMEOUT, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == "", done.stderr
-    lines = [json.loads(line) for line in done.stdout.splitlines()]
-    return {line["call"]: line for line in lines}
+    return run_client([perl, str(SCRIPT), url], TIMEOUT)
 
 
 def test_perl_client_gets_what_the_stdlib_server_answers(
     example_server: ExampleServer, stdlib_example_server: StdlibExampleServer
 ) -> None:
-    ours = run_client(example_server.url)
-    theirs = run_client(stdlib_example_server.url)
+    ours = _run_client(example_server.url)
+    theirs = _run_client(stdlib_example_server.url)
     assert ours.keys() == theirs.keys()
     for name in ours.keys() - DIFFERENT:
         if name == "struct":  # Perl's hash order changes from run to run: str() too
@@ -71,7 +65,7 @@ def test_perl_client_gets_what_the_stdlib_server_answers(
 
 
 def test_perl_client_sees_our_deliberate_differences(example_server: ExampleServer) -> None:
-    ours = run_client(example_server.url)
+    ours = _run_client(example_server.url)
     assert ours["unknown"]["fault"] == [-32601, 'method "no.such.method" is not supported']
     code, text = ours["bad_params"]["fault"]
     assert code == -32602

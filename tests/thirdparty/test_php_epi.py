@@ -16,11 +16,18 @@ What xmlrpc-epi does, as these tests pin it:
   description answer a response with no ``<param>`` at all, which the codec refuses
   (the stdlib returns ``()``);
 - ``php -S`` serves one request at a time: the tests use ``pool_size=1``.
+
+``php_client.php`` (next to this file) is the extension's client side, against our
+example server: its answers are compared with those of the standard library's
+``SimpleXMLRPCServer``. By default its requests declare ISO-8859-1 and write each byte of
+a UTF-8 string as a character reference, so that ``"\u00e9"`` arrives as ``"\u00c3\u00a9"``
+on any server; with ``["encoding" => "utf-8"]`` the text arrives as sent.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -36,6 +43,10 @@ from typing import Any
 import pytest
 
 from aioxmlrpc import AsyncServerProxy, Fault, InvalidResponse, MultiCall
+from aioxmlrpc._demo import ExampleServer
+
+from peers import run_client
+from servers import StdlibExampleServer
 
 SCRIPT = Path(__file__).with_name("php_server.php")
 CALL_TIMEOUT = 10.0
@@ -182,3 +193,52 @@ async def test_introspection_without_descriptions(php: str) -> None:
         with pytest.raises(InvalidResponse, match="holds 0"):
             await proxy.system.methodSignature("add")
         assert await proxy.add(1, 1) == 2
+
+
+# -- PHP's client, our server ------------------------------------------------------------------
+
+CLIENT_SCRIPT = Path(__file__).with_name("php_client.php")
+CLIENT_TIMEOUT = 60.0  # seconds for php_client.php to make all its calls
+# Where our server answers differently from the standard library's, on purpose.
+DIFFERENT = {"unknown", "bad_params"}
+
+
+def _run_client(url: str) -> dict[str, dict[str, Any]]:
+    binary = shutil.which("php")
+    assert binary is not None, "php is missing (.ci/test installs php8.2-cli, php8.2-xmlrpc)"
+    return run_client([binary, str(CLIENT_SCRIPT), url], CLIENT_TIMEOUT)
+
+
+def test_php_client_gets_what_the_stdlib_server_answers(
+    example_server: ExampleServer, stdlib_example_server: StdlibExampleServer
+) -> None:
+    ours = _run_client(example_server.url)
+    theirs = _run_client(stdlib_example_server.url)
+    assert list(ours) == list(theirs)
+    assert len(ours) == 16
+    for name in ours.keys() - DIFFERENT:
+        assert ours[name] == theirs[name], name
+    assert "error" not in json.dumps(ours)
+
+    tricky = "h\u00e9llo & <tags> ]]> \u2603"
+    assert ours["string_utf8"]["value"] == [tricky, "<class 'str'>", tricky]
+    as_latin1 = tricky.encode().decode("latin-1")  # each UTF-8 byte a character reference
+    assert ours["string"]["value"][2] == as_latin1
+    assert ours["base64"]["value"] == {"base64": "AAFiaW4="}
+    assert ours["datetime"]["value"][:2] == [
+        "20240229T12:34:56",
+        "<class 'xmlrpc.client.DateTime'>",
+    ]
+    assert ours["fault"]["fault"] == [1, "<class 'RuntimeError'>:A message"]
+    assert ours["multicall"]["value"][2] == {
+        "faultCode": 1,
+        "faultString": "<class 'RuntimeError'>:Next to last call stops execution",
+    }
+
+
+def test_php_client_sees_our_deliberate_differences(example_server: ExampleServer) -> None:
+    ours = _run_client(example_server.url)
+    assert ours["unknown"]["fault"] == [-32601, 'method "no.such.method" is not supported']
+    code, text = ours["bad_params"]["fault"]
+    assert code == -32602
+    assert "takes 1 positional argument but 3 were given" in text

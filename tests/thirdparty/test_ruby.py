@@ -34,7 +34,7 @@ import pytest
 from aioxmlrpc import AsyncServerProxy, Binary, DateTime, Fault, MalformedXML, ProtocolError
 from aioxmlrpc._demo import ExampleServer
 
-from peers import both, exact, read_port, stdlib_proxy, stop
+from peers import both, exact, read_port, run_client, stdlib_proxy, stop
 from servers import StdlibExampleServer
 
 SCRIPT = Path(__file__).with_name("ruby_server.rb")
@@ -207,17 +207,7 @@ DIFFERENT = {"unknown", "bad_params"}
 def _run_client(url: str) -> dict[str, dict[str, Any]]:
     ruby = shutil.which("ruby")
     assert ruby is not None, "ruby is missing (.ci/test installs ruby and ruby-xmlrpc)"
-    done = subprocess.run(
-        [ruby, str(CLIENT_SCRIPT), url],
-        capture_output=True,
-        text=True,
-        timeout=CLIENT_TIMEOUT,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == "", done.stderr
-    lines = [json.loads(line) for line in done.stdout.splitlines()]
-    return {line["call"]: line for line in lines}
+    return run_client([ruby, str(CLIENT_SCRIPT), url], CLIENT_TIMEOUT)
 
 
 def test_ruby_client_gets_what_the_stdlib_server_answers(
