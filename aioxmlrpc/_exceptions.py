@@ -102,7 +102,7 @@ class InvalidResponse(_Message, ResponseError):
 
 
 class InvalidValue(InvalidResponse, ValueError):
-    """A scalar's text is not a value of its type: ``<int>1e+100</int>``, ``<boolean>2``.
+    """A scalar's text is not a value of its type: ``<int>1e+100</int>``, ``<boolean>2</boolean>``.
 
     Also a :class:`ValueError`, as the standard library raises for a bad ``<int>``,
     ``<double>``, ``<dateTime.iso8601>`` (read as ``datetime``) or ``<base64>``, so that
