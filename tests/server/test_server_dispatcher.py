@@ -175,6 +175,10 @@ async def test_fault_codes_name_what_went_wrong() -> None:
     response = xmlrpc.client.dumps((1,), methodresponse=True).encode()
     assert (await fault_of(dispatcher, response))[0] == INVALID_XMLRPC
     assert (await fault_of(dispatcher, b"<foo/>"))[0] == INVALID_XMLRPC
+    bad_value = request("add", 1, 2).replace(b"<int>2</int>", b"<int>1e+100</int>")
+    code, text = await fault_of(dispatcher, bad_value)
+    assert code == INVALID_XMLRPC
+    assert "bad <int> value '1e+100'" in text
 
 
 async def test_a_typeerror_raised_inside_the_method_is_fault_1_not_invalid_params() -> None:
