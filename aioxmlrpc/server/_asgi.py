@@ -44,7 +44,8 @@ def asgi_app(
 
     Args:
         dispatcher: What answers the calls.
-        paths: The paths that answer XML-RPC (others are 404); ``None`` answers on any.
+        paths: The paths that answer XML-RPC (others are 404), below the mount point when
+            the application is mounted (``root_path``); ``None`` answers on any.
         max_request_size: The largest request body in bytes, after decompression.
         max_depth: The deepest nesting of arrays and structs accepted.
         page: An HTML page served on GET and HEAD (otherwise 405).
@@ -60,7 +61,7 @@ def asgi_app(
             return
         if scope["type"] != "http":
             raise ValueError(f"aioxmlrpc's ASGI app serves http, not {scope['type']!r}")
-        if allowed is not None and scope["path"] not in allowed:
+        if allowed is not None and _app_path(scope) not in allowed:
             await _reply(send, 404, f"404 Not Found: no XML-RPC endpoint at {scope['path']}")
             return
         method = scope["method"]
@@ -125,6 +126,20 @@ def asgi_app(
         await _call(dispatcher, name, params, receive, send)
 
     return app
+
+
+def _app_path(scope: Scope) -> str:
+    """The request's path below where the application is mounted.
+
+    ASGI servers and frameworks now put the mount point in ``root_path`` and leave it at
+    the start of ``path`` too (Starlette 0.33 and later, uvicorn's ``--root-path``);
+    older ones strip it from ``path``. Either way, ``paths`` name paths below the mount.
+    """
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and (path == root or path.startswith(root.rstrip("/") + "/")):
+        return path[len(root.rstrip("/")) :] or "/"
+    return path
 
 
 async def _call(

@@ -47,6 +47,7 @@ async def run(
     *,
     method: str = "POST",
     path: str = "/RPC2",
+    root_path: str | None = None,
     headers: dict[str, str] | None = None,
     disconnect: bool = False,
     cut: bool = False,
@@ -58,6 +59,8 @@ async def run(
         "path": path,
         "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
     }
+    if root_path is not None:
+        scope["root_path"] = root_path
     messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     for index, part in enumerate(body_parts):
         more = cut or index < len(body_parts) - 1
@@ -112,6 +115,26 @@ async def test_http_errors_as_the_aiohttp_handler_gives_them() -> None:
     status, _, body = await run(paged, [b""], method="HEAD")
     assert (status, body) == (200, b"")
     assert (await run(paged, [b""], method="PUT"))[1]["allow"] == "GET, HEAD, POST"
+
+
+@pytest.mark.parametrize(
+    ("root_path", "path", "status"),
+    [
+        ("/xmlrpc", "/xmlrpc/RPC2", 200),  # the mount point in both (Starlette 0.33+)
+        ("/xmlrpc", "/RPC2", 200),  # stripped from path (older servers)
+        ("/xmlrpc/", "/xmlrpc/RPC2", 200),
+        ("/xmlrpc", "/xmlrpc/other", 404),
+        ("/xmlrpc", "/xmlrpcRPC2", 404),  # not below the mount point
+        ("/RPC", "/RPC2", 200),  # a path that only starts like the root is not cut
+        ("", "/RPC2", 200),
+    ],
+)
+async def test_paths_are_below_the_mount_point(root_path: str, path: str, status: int) -> None:
+    app = asgi_app(dispatcher(), paths=["/RPC2"])
+    answered, _, body = await run(app, [PING], path=path, root_path=root_path)
+    assert answered == status, body
+    if status == 404:
+        assert body == f"404 Not Found: no XML-RPC endpoint at {path}\n".encode()
 
 
 async def test_parse_errors_are_faults() -> None:

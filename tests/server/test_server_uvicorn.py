@@ -9,6 +9,7 @@ raw sockets, so that what uvicorn does between them (its body chunks, keep-alive
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import socket
 import xmlrpc.client
@@ -17,6 +18,9 @@ from typing import Any
 
 import pytest
 import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
 
 from aioxmlrpc import AsyncServerProxy, Fault, MultiCall, ProtocolError
 from aioxmlrpc._demo._service import example_dispatcher
@@ -57,6 +61,13 @@ async def uvicorn_url(hang: Hang) -> AsyncIterator[str]:
     dispatcher: XMLRPCDispatcher = example_dispatcher()
     dispatcher.register_function(hang, "hang")
     app = asgi_app(dispatcher, paths=["/RPC2"], max_request_size=LIMIT)
+    async with _uvicorn(app) as base:
+        yield f"{base}/RPC2"
+
+
+@contextlib.asynccontextmanager
+async def _uvicorn(app: Any) -> AsyncIterator[str]:
+    """``app`` served by uvicorn on a free port of 127.0.0.1; yields the base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -69,7 +80,7 @@ async def uvicorn_url(hang: Hang) -> AsyncIterator[str]:
                 break
             await asyncio.sleep(0.01)
         assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{port}/RPC2"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await asyncio.wait_for(serving, START_TIMEOUT)
@@ -212,3 +223,21 @@ async def test_a_status_other_than_200_is_a_protocol_error(uvicorn_url: str) -> 
         with pytest.raises(ProtocolError) as error:
             await p.ping()
     assert error.value.errcode == 404
+
+
+async def test_mounted_in_a_starlette_application() -> None:
+    # Starlette passes the mount point in root_path and keeps it in path: the paths
+    # given to asgi_app are below the mount point either way.
+    async def hello(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("hello")
+
+    xmlrpc_app = asgi_app(example_dispatcher(), paths=["/RPC2"])
+    site = Starlette(routes=[Route("/", hello), Mount("/xmlrpc", app=xmlrpc_app)])
+    async with _uvicorn(site) as base:
+        async with AsyncServerProxy(f"{base}/xmlrpc/RPC2", timeout=CALL_TIMEOUT) as proxy:
+            assert await proxy.ping() is True
+            assert (await proxy.show_type([1]))[2] == [1]
+        status, body = await _raw(f"{base}/", "GET / HTTP/1.1\nHost: x\n")
+        assert (status, body) == (200, b"hello")
+        status, body = await _raw(f"{base}/", "POST /xmlrpc/other HTTP/1.1\nHost: x\n", b"<x/>")
+        assert (status, body) == (404, b"404 Not Found: no XML-RPC endpoint at /xmlrpc/other\n")
