@@ -122,6 +122,9 @@ def xmlrpc_handler(
             chunk = b""
             if content.is_eof():  # all of it is here already: no wait, no timer
                 chunk = content.read_nowait()
+                if not chunk and request.body_exists:
+                    # A middleware read the body first: aiohttp keeps it for read().
+                    chunk = await request.read()
             elif encoding:  # its first bytes say whether it is still compressed
                 first = content.readany()
                 chunk = await (

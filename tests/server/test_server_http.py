@@ -15,6 +15,7 @@ import xmlrpc.client
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -229,6 +230,37 @@ async def test_make_app_and_the_handler_mount_in_an_existing_application() -> No
                 assert (status, xmlrpc.client.loads(body)[0]) == (200, (True,)), path
             big = xmlrpc.client.dumps(("x" * 2000,), "echo").encode()
             assert (await post(session, f"http://127.0.0.1:{port}/rpc", big))[0] == 413
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_middleware_that_reads_the_body_first() -> None:
+    # aiohttp keeps what request.read() read; the handler must not find the stream empty.
+    seen: list[bytes] = []
+
+    @web.middleware
+    async def log_body(request: web.Request, handler: Any) -> web.StreamResponse:
+        seen.append(await request.read())
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    app = web.Application(middlewares=[log_body])
+    app.router.add_route("*", "/RPC2", xmlrpc_handler(dispatcher(), max_request_size=1000))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/RPC2"
+        async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+            status, _, body = await post(session, url, PING)
+            assert (status, xmlrpc.client.loads(body)[0]) == (200, (True,))
+            zipped = gzip.compress(PING)  # aiohttp inflated it before the middleware read
+            status, _, body = await post(session, url, zipped, **{"Content-Encoding": "gzip"})
+            assert (status, xmlrpc.client.loads(body)[0]) == (200, (True,))
+            big = xmlrpc.client.dumps(("x" * 2000,), "echo").encode()
+            assert (await post(session, url, big))[0] == 413
+        assert seen[:2] == [PING, PING]
     finally:
         await runner.cleanup()
 
