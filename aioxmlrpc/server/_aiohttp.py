@@ -15,6 +15,9 @@ What the HTTP side refuses, and how (each a clear status with a one-line text bo
 - a body still arriving ``read_timeout`` seconds (60) after the head: 408, so that a
   client sending a byte now and then holds nothing for long.
 
+A client that asks with ``Expect: 100-continue`` is told to go on once the head passed
+those checks (by aiohttp's router in an application, by the handler in ``serve()``).
+
 Everything else is answered with XML-RPC: a 200 carrying the result or a fault. The body
 is parsed as it streams in (never read whole first), so a refusal comes at the byte that
 causes it: a DTD, an entity, nesting over ``max_depth``, or the limit.
@@ -28,7 +31,7 @@ from collections.abc import Awaitable, Callable, Generator, Iterable
 from types import TracebackType
 from typing import Any
 
-from aiohttp import StreamReader, hdrs, web
+from aiohttp import HttpVersion11, StreamReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from .._exceptions import ResponseError, ResponseTooLarge
@@ -88,6 +91,23 @@ def xmlrpc_handler(
         read_timeout: The most seconds the body may take to arrive once the request's
             head is in (408 after it); ``None`` waits for ever.
     """
+    return _make_handler(dispatcher, max_request_size, max_depth, page, read_timeout, False)
+
+
+def _make_handler(
+    dispatcher: XMLRPCDispatcher,
+    max_request_size: int | None,
+    max_depth: int,
+    page: str | None,
+    read_timeout: float | None,
+    answers_expect: bool,
+) -> Handler:
+    """The handler; ``answers_expect``: send "100 Continue" where a client waits for it.
+
+    aiohttp's application router answers ``Expect: 100-continue`` before it calls any
+    handler; ``serve()`` has no such router, so its handler answers it, once the checks
+    on the head have passed.
+    """
     limits = Limits(max_bytes=max_request_size, max_depth=max_depth)
     allow = "POST" if page is None else "GET, HEAD, POST"
     too_large = f"413 Request Entity Too Large: the body exceeds {max_request_size} bytes"
@@ -117,6 +137,8 @@ def xmlrpc_handler(
         ):
             return _refused(_plain(413, too_large))
         content = request.content
+        if answers_expect and hdrs.EXPECT in headers and not content.is_eof():
+            await _continue(request)
         encoding = headers.get(hdrs.CONTENT_ENCODING, "").strip().lower()
         try:
             chunk = b""
@@ -160,6 +182,13 @@ def xmlrpc_handler(
         return _xml(await dispatcher.call(method, params))
 
     return handle
+
+
+async def _continue(request: web.BaseRequest) -> None:
+    """Tell a client waiting with ``Expect: 100-continue`` to send its body now."""
+    if request.version == HttpVersion11 and request.headers[hdrs.EXPECT].lower() == "100-continue":
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # the reply proper has not started
 
 
 async def _receive(
@@ -387,13 +416,7 @@ def serve(
     chosen = tuple(paths)
     if not chosen:
         raise ValueError("paths must name at least one path")
-    handler = xmlrpc_handler(
-        dispatcher,
-        max_request_size=max_request_size,
-        max_depth=max_depth,
-        page=page,
-        read_timeout=read_timeout,
-    )
+    handler = _make_handler(dispatcher, max_request_size, max_depth, page, read_timeout, True)
     return XMLRPCServer(
         handler,
         host=host,

@@ -7,6 +7,7 @@ aiohttp's client, raw sockets and our own ``AsyncServerProxy``; every wait is bo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import socket
 import tempfile
@@ -325,3 +326,67 @@ def test_the_ipv6_url_is_bracketed() -> None:
     if url is None:
         pytest.skip("no IPv6 loopback on this machine")
     assert url.startswith("http://[::1]:")
+
+
+async def _expecting(
+    port: int, body: bytes, *, version: str = "1.1", length: int | None = None
+) -> tuple[bytes, bytes]:
+    """POST with ``Expect: 100-continue``: (what came before the body was sent, the rest).
+
+    The body goes once "100 Continue" came, or after 0.5 s without it, as curl does;
+    not at all after a final answer (the rest is then empty).
+    """
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        head = (
+            f"POST /RPC2 HTTP/{version}\r\nHost: x\r\nContent-Type: text/xml\r\n"
+            f"Content-Length: {len(body) if length is None else length}\r\n"
+            "Expect: 100-continue\r\nConnection: close\r\n\r\n"
+        )
+        writer.write(head.encode())
+        await writer.drain()
+        early = b""
+        with contextlib.suppress(asyncio.TimeoutError):
+            early = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 0.5)
+        if early and not early.startswith(b"HTTP/1.1 100 "):
+            return early, b""  # refused on its head: the body is not to be sent
+        writer.write(body)
+        await writer.drain()
+        rest = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    return early, rest
+
+
+async def test_expect_100_continue_on_serve(server: ServerThread) -> None:
+    port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+    body = xmlrpc.client.dumps(("x" * 5000,), "echo").encode()
+    early, rest = await _expecting(port, body)
+    assert early == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert xmlrpc.client.loads(rest.partition(b"\r\n\r\n")[2])[0] == ("x" * 5000,)
+    # Refused on its head: the final answer at once, never "100 Continue".
+    early, _ = await _expecting(port, body, length=LIMIT + 1)
+    assert early.startswith(b"HTTP/1.1 413 ")
+    # HTTP/1.0 has no 1xx answers.
+    early, rest = await _expecting(port, PING, version="1.0")
+    assert early == b""
+    assert rest.startswith(b"HTTP/1.0 200 OK\r\n")
+
+
+async def test_expect_100_continue_on_an_application_route() -> None:
+    # aiohttp's router sends "100 Continue" itself: the handler must not send another.
+    app = web.Application()
+    app.router.add_route("*", "/RPC2", xmlrpc_handler(dispatcher()))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        early, rest = await _expecting(runner.addresses[0][1], PING)
+    finally:
+        await runner.cleanup()
+    assert early == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"100 Continue" not in rest
