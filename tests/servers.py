@@ -129,6 +129,19 @@ def make_app(methods: Methods) -> web.Application:
     async def html(request: web.Request) -> web.Response:
         return web.Response(text="<html><body>login</body></html>", content_type="text/html")
 
+    async def mislabelled(request: web.Request) -> web.Response:
+        # A real reply under the wrong label (PHP's default is text/html): read anyway.
+        label = request.match_info["label"].replace("-", "/")
+        if request.query.get("fault"):
+            return web.Response(
+                body=encode_fault(Fault(7, "labelled " + label)), content_type=label
+            )
+        return web.Response(body=encode_response("labelled " + label), content_type=label)
+
+    async def html_doctype(request: web.Request) -> web.Response:
+        page = "<!DOCTYPE html>\n<html><body>sign in</body></html>"
+        return web.Response(text=page, content_type="text/html")
+
     async def no_content_type(request: web.Request) -> web.Response:
         response = web.Response(body=encode_response("untyped"))
         response.headers.popall("Content-Type", None)
@@ -224,6 +237,8 @@ def make_app(methods: Methods) -> web.Application:
         ("/multicall", multicall),
         ("/status/{code}", status),
         ("/html", html),
+        ("/html-doctype", html_doctype),
+        ("/labelled/{label}", mislabelled),
         ("/no-content-type", no_content_type),
         ("/malformed", malformed),
         ("/dtd", dtd),

@@ -44,6 +44,7 @@ from yarl import URL
 from .._exceptions import (
     InvalidResponse,
     ProtocolError,
+    ResponseError,
     ResponseTooLarge,
     TransportError,
     TransportTimeout,
@@ -392,15 +393,21 @@ class HTTPTransport:
         response = await session.post(target.url, data=data, headers=headers, **options)
         state.replied = True
         try:
-            encoding = self._check(response, target, parser, dump)
-            length = response.content_length
-            if length is not None and length <= _READ_WHOLE and not encoding:
-                whole = await response.read()
-                if dump is not None:
-                    dump.whole_body(whole)
-                value = parser.close(whole)
-            else:
-                value = await self._read_stream(response, encoding, parser, dump)
+            encoding, not_xml = self._check(response, target, parser, dump)
+            try:
+                length = response.content_length
+                if length is not None and length <= _READ_WHOLE and not encoding:
+                    whole = await response.read()
+                    if dump is not None:
+                        dump.whole_body(whole)
+                    value = parser.close(whole)
+                else:
+                    value = await self._read_stream(response, encoding, parser, dump)
+            except ResponseError as exc:
+                # Labelled HTML or JSON and not XML-RPC either: say what it was labelled.
+                if not_xml is None or isinstance(exc, ResponseTooLarge):
+                    raise
+                raise InvalidResponse(not_xml) from exc
         except BaseException:
             # Cancelled or failed mid-body: drop the connection, never pool it.
             response.close()
@@ -450,11 +457,13 @@ class HTTPTransport:
         target: _Target,
         parser: ResponseParser,
         dump: WireDump | None,
-    ) -> str:
-        """Refuse a reply by its head (status, Content-Type, declared size).
+    ) -> tuple[str, str | None]:
+        """Refuse a reply by its head (status, content coding, declared size).
 
         Returns:
-            Its content coding, lowercase; empty for none (or ``identity``).
+            Its content coding, lowercase (empty for none or ``identity``), and, when its
+            Content-Type says HTML or JSON, the error to raise if the body turns out not
+            to be XML-RPC (the standard library reads such a body all the same).
         """
         if dump is not None:
             raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
@@ -465,8 +474,9 @@ class HTTPTransport:
             )
         headers = response.headers
         content_type = headers.get("Content-Type", "")
+        not_xml = None
         if content_type and _refused_type(content_type):
-            raise InvalidResponse(
+            not_xml = (
                 f"expected an XML body from {target.display}, got Content-Type {content_type!r}"
             )
         encoding = headers.get("Content-Encoding", "").lower()
@@ -483,7 +493,7 @@ class HTTPTransport:
                 f"response from {target.display} declares {length} bytes, "
                 f"over the {limit} allowed (max_response_size)"
             )
-        return encoding
+        return encoding, not_xml
 
     async def _read_stream(
         self,

@@ -29,6 +29,7 @@ from aioxmlrpc import (
     ConnectionRefused,
     DTDForbidden,
     EntitiesForbidden,
+    Fault,
     InvalidResponse,
     MalformedXML,
     NameResolutionError,
@@ -92,6 +93,36 @@ async def test_bad_bodies_raise_typed_response_errors(
     assert isinstance(info.value, xmlrpc.client.ResponseError)
     await proxy.aclose()
     await _then_good_call(AsyncServerProxy, raw_server)
+
+
+@pytest.mark.parametrize("label", ["text-html", "application-json", "application-xhtml+xml"])
+async def test_a_reply_labelled_html_or_json_is_read_as_the_stdlib_reads_it(
+    raw_server: str, label: str
+) -> None:
+    # The label alone decides nothing: a body that is XML-RPC is read, fault included.
+    url = f"{raw_server}/labelled/{label}"
+    expected = "labelled " + label.replace("-", "/")
+    async with AsyncServerProxy(url) as proxy:
+        assert await proxy.ping() == expected
+    with xmlrpc.client.ServerProxy(url) as stdlib:
+        assert await asyncio.to_thread(stdlib.ping) == expected
+    async with AsyncServerProxy(f"{url}?fault=1") as proxy:
+        with pytest.raises(Fault) as fault:
+            await proxy.ping()
+    assert (fault.value.faultCode, fault.value.faultString) == (7, expected)
+
+
+@pytest.mark.parametrize("path", ["/html", "/html-doctype"])
+async def test_a_page_that_is_not_xmlrpc_says_what_it_was_labelled(
+    raw_server: str, path: str
+) -> None:
+    async with AsyncServerProxy(f"{raw_server}{path}") as proxy:
+        with pytest.raises(InvalidResponse) as info:
+            await proxy.ping()
+    assert str(info.value) == (
+        f"expected an XML body from {raw_server}{path}, got Content-Type 'text/html; charset=utf-8'"
+    )
+    assert isinstance(info.value.__cause__, xmlrpc.client.ResponseError)  # the parse's verdict
 
 
 async def test_hostile_xml_errors_are_also_defusedxml_and_expat_errors(raw_server: str) -> None:
