@@ -161,24 +161,33 @@ _HEAD_END = b"\r\n\r\n"
 # Past this, a head is left to aiohttp's parser, which refuses it (its limits are lower).
 _MAX_HEAD = 128 * 1024
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[^\r\n]*", re.IGNORECASE)
+# One Content-Length that is a number, in a head already lowercased.
+_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*([0-9]{1,18})[ \t]*\r")
 _CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r\n]*chunked", re.IGNORECASE)
 
 
 class Handler(ResponseHandler):
-    """aiohttp's protocol; a head with chunked coding and a Content-Length drops the latter.
+    """aiohttp's protocol, with two repairs of what servers send.
 
-    Only the head of each reply is looked at, once, and only for the two names; the
-    connection that sent such a head is closed after the reply (RFC 9112, 6.1 and 6.3).
-    The connector arms the look (``_head = b""``) each time it hands the connection to a
-    call.
+    - A head with chunked coding and a Content-Length drops the latter, and the
+      connection is closed after the reply (RFC 9112, 6.1 and 6.3).
+    - Bytes after a body of the declared Content-Length (a PHP script's newline after
+      ``?>``, a server's stray output) are dropped, and the connection is closed after
+      the reply: aiohttp's parser would take them for the next reply's head and fail the
+      call whose reply was whole. The standard library reads the declared length too.
+
+    Only the head of each reply is looked at, once, and only for those names. The
+    connector arms the look (``_head = b""``) each time it hands the connection to a call.
     """
 
     _head: bytes | None = b""  # the start of a reply head, while it is incomplete
+    _left = -1  # body bytes still to come of a reply with a Content-Length; -1: not counted
     _poller: Any = None  # select.poll on this connection's socket, made on first reuse
 
     def data_received(self, data: bytes) -> None:
         """Pass bytes on to aiohttp's parser, the head of a reply once it is whole."""
         head = self._head
+        body = 0  # where the body starts in data
         if head is not None:
             if head:
                 data = head + data
@@ -187,12 +196,37 @@ class Handler(ResponseHandler):
                 self._head = data
                 return
             self._head = None
-            end = end + 2 if end >= 0 else len(data)
+            self._left = -1
+            complete = end >= 0
+            end = end + 2 if complete else len(data)
             # A cheap look first (one lowercase copy of the head), the patterns only then.
             lowered = data[:end].lower()
-            if b"transfer-encoding" in lowered and b"content-length" in lowered:
-                data = self._reframe(data, end)
+            if b"content-length" in lowered:
+                if b"transfer-encoding" in lowered:
+                    data = self._reframe(data, end)
+                elif complete and not lowered.startswith((b"http/1.1 1", b"http/1.0 1")):
+                    declared = _LENGTH.findall(lowered)  # a 1xx head has no body to count
+                    if len(declared) == 1:
+                        self._left = int(declared[0])
+                        body = end + 2
+        if self._left >= 0:
+            data = self._within_length(data, body)
+            if not data:
+                return
         super().data_received(data)
+
+    def _within_length(self, data: bytes, body: int) -> bytes:
+        """``data`` up to the end of the declared body; what follows is dropped."""
+        left = self._left
+        if len(data) - body <= left:
+            self._left = left - (len(data) - body)
+            return data
+        extra = data[body + left :]
+        self._left = 0
+        if not extra.strip(b"\r\n"):
+            return data  # blank lines: aiohttp's parser skips them, the connection lives
+        self.force_close()  # never reuse a connection that sent more than it declared
+        return data[: body + left]
 
     def _reframe(self, data: bytes, end: int) -> bytes:
         if not (_CHUNKED.search(data, 0, end) and _CONTENT_LENGTH.search(data, 0, end)):
@@ -280,6 +314,7 @@ class _ReuseAware:
                 if (
                     handler._buffer
                     or handler._tail
+                    or handler.should_close  # it sent what it had not declared
                     or (poller.poll(0) if poller is not None else handler.idle_with_input())
                 ):
                     protocol.force_close()

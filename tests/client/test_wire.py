@@ -138,6 +138,51 @@ async def test_well_behaved_framing_is_as_strict_as_before(
             await proxy.ping()
 
 
+@pytest.mark.parametrize(
+    ("after", "reused"),
+    [
+        (b"JUNK", False),
+        (b" \n", False),  # a PHP script's output after its closing tag
+        (b"<methodResponse/>", False),
+        (b"\r\n", True),  # blank lines aiohttp itself skips: the connection lives
+        (b"", True),
+    ],
+)
+async def test_bytes_after_the_declared_length_are_dropped(
+    wire: Callable[[Serve], Awaitable[Wire]], after: bytes, reused: bool
+) -> None:
+    # The standard library reads Content-Length bytes and no more; aiohttp would read what
+    # follows as the next reply's head and fail this call, whose reply was whole.
+    async def serve(connection: int, request: int, writer: asyncio.StreamWriter) -> None:
+        body = encode_response(f"reply {request}")
+        writer.write(_head(b"Content-Length: %d" % len(body)) + body + after)  # one write
+        await writer.drain()
+
+    server = await wire(serve)
+    async with AsyncServerProxy(server.url, timeout=10) as proxy:
+        assert await proxy.ping() == "reply 1"
+        assert await proxy.ping() == "reply 2"
+    assert server.connections == (1 if reused else 2)
+
+
+async def test_bytes_after_the_declared_length_in_a_later_write(
+    wire: Callable[[Serve], Awaitable[Wire]],
+) -> None:
+    async def serve(connection: int, request: int, writer: asyncio.StreamWriter) -> None:
+        body = encode_response(f"reply {request}")
+        writer.write(_head(b"Content-Length: %d" % len(body)) + body[:-5])
+        await writer.drain()
+        await asyncio.sleep(0.02)
+        writer.write(body[-5:] + b"JUNK")
+        await writer.drain()
+
+    server = await wire(serve)
+    async with AsyncServerProxy(server.url, timeout=10) as proxy:
+        assert await proxy.ping() == "reply 1"
+        assert await proxy.ping() == "reply 2"
+    assert server.connections == 2
+
+
 # -- stray bytes on an idle connection ----------------------------------------------------
 
 
