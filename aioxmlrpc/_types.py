@@ -18,8 +18,10 @@ MAXI8 = 2**63 - 1
 MINI8 = -(2**63)
 
 #: A value as the parser returns it (what :mod:`xmlrpc.client` returns, plus aware
-#: datetimes for ``dateTime`` values that carry an offset). The encoder accepts more:
-#: tuples, bytearrays, and objects whose ``__dict__`` marshals as a struct.
+#: datetimes for ``dateTime`` values that carry an offset; a tuple only for a whole
+#: response of no ``<param>`` or several, as the standard library's proxy returns it).
+#: The encoder accepts more: bytearrays, and objects whose ``__dict__`` marshals as a
+#: struct.
 Value: TypeAlias = Union[  # noqa: UP007 - a runtime alias must work on Python 3.10
     bool,
     int,
@@ -32,5 +34,6 @@ Value: TypeAlias = Union[  # noqa: UP007 - a runtime alias must work on Python 3
     datetime.datetime,
     list["Value"],
     dict[str, "Value"],
+    tuple["Value", ...],
     None,
 ]

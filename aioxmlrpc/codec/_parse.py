@@ -722,14 +722,18 @@ class Parser:
         return Fault(value["faultCode"], value["faultString"])
 
     def result(self) -> Value:
-        """Return the single value of a finished response, or raise its fault."""
+        """Return the value of a finished response, or raise its fault.
+
+        A response holds one ``<param>``; one with none or several gives the tuple of
+        them (``()`` for none), as the standard library's proxy returns it: xmlrpc-epi
+        answers ``system.methodSignature`` of a method it has no description of so.
+        """
         if self.is_fault:
             raise self.fault()
-        if len(self.params) != 1:
-            raise InvalidResponse(
-                f"a response must hold exactly one <param>, this one holds {len(self.params)}"
-            )
-        return self.params[0]  # type: ignore[no-any-return]
+        params = self.params
+        if len(params) == 1:
+            return params[0]  # type: ignore[no-any-return]
+        return tuple(params)
 
 
 _DEFAULT_LIMITS = Limits()
