@@ -13,7 +13,8 @@ The rules, in the order a call meets them:
    ``Status`` at all, CGI's default) is success; any other status raises
    :class:`~aioxmlrpc.ProtocolError`. A head over 64 KiB, a line that is not a header or
    an unreadable ``Status`` or ``Content-Length`` raises
-   :class:`~aioxmlrpc.InvalidResponse`; an HTML or JSON ``Content-Type`` too.
+   :class:`~aioxmlrpc.InvalidResponse`; so does a body labelled HTML or JSON that is
+   not XML-RPC either (one that is, is read).
 4. A declared ``Content-Length`` over the parser's ``max_bytes`` raises
    :class:`~aioxmlrpc.ResponseTooLarge` before the body is read; without one, the body
    runs to the end of the stream and the parser counts it. A body shorter than declared,
@@ -43,6 +44,7 @@ from ._exceptions import (
     InvalidResponse,
     NameResolutionError,
     ProtocolError,
+    ResponseError,
     ResponseTooLarge,
     TransportError,
     TransportTimeout,
@@ -249,38 +251,55 @@ class SCGITransport:
             raise _connect_error(f"connection to {display} failed", exc) from exc
         if dump is not None:
             dump.line(f"reply: {dump.secrets.hide(head)!r}")
-        length = _check_head(head, display, parser)
-        shown = dump.body() if dump is not None else None
-        if length is not None and length <= _READ:
-            try:
-                data = await reader.readexactly(length) if length else b""
-            except asyncio.IncompleteReadError as exc:
-                raise TruncatedResponse(
-                    f"{display} closed the connection after {len(exc.partial)} of the "
-                    f"{length} bytes its reply declared"
-                ) from None
-            if shown is not None:
-                shown.feed(data)
-                shown.close()
-            return parser.close(data)
-        received = 0
-        while length is None or received < length:
-            want = _READ if length is None else min(_READ, length - received)
-            chunk = await reader.read(want)
-            if not chunk:
-                if length is not None:
-                    raise TruncatedResponse(
-                        f"{display} closed the connection after {received} of the "
-                        f"{length} bytes its reply declared"
-                    )
-                break
-            received += len(chunk)
-            if shown is not None:
-                shown.feed(chunk)
-            parser.feed(chunk)  # counts the bytes against max_bytes
+        length, not_xml = _check_head(head, display, parser)
+        try:
+            return await _read_body(reader, display, length, parser, dump)
+        except ResponseError as exc:
+            # Labelled HTML or JSON and not XML-RPC either: say what it was labelled.
+            if not_xml is None or isinstance(exc, ResponseTooLarge):
+                raise
+            raise InvalidResponse(not_xml) from exc
+
+
+async def _read_body(
+    reader: asyncio.StreamReader,
+    display: str,
+    length: int | None,
+    parser: ResponseParser,
+    dump: WireDump | None,
+) -> Value:
+    """Read the reply's body (``length`` bytes, or up to the end) into ``parser``."""
+    shown = dump.body() if dump is not None else None
+    if length is not None and length <= _READ:
+        try:
+            data = await reader.readexactly(length) if length else b""
+        except asyncio.IncompleteReadError as exc:
+            raise TruncatedResponse(
+                f"{display} closed the connection after {len(exc.partial)} of the "
+                f"{length} bytes its reply declared"
+            ) from None
         if shown is not None:
+            shown.feed(data)
             shown.close()
-        return parser.close()
+        return parser.close(data)
+    received = 0
+    while length is None or received < length:
+        want = _READ if length is None else min(_READ, length - received)
+        chunk = await reader.read(want)
+        if not chunk:
+            if length is not None:
+                raise TruncatedResponse(
+                    f"{display} closed the connection after {received} of the "
+                    f"{length} bytes its reply declared"
+                )
+            break
+        received += len(chunk)
+        if shown is not None:
+            shown.feed(chunk)
+        parser.feed(chunk)  # counts the bytes against max_bytes
+    if shown is not None:
+        shown.close()
+    return parser.close()
 
 
 def frame(body: bytes, path: str = "") -> bytes:
@@ -311,8 +330,12 @@ async def _read_head(reader: asyncio.StreamReader, display: str) -> bytes:
             return bytes(head)
 
 
-def _check_head(head: bytes, display: str, parser: ResponseParser) -> int | None:
-    """Refuse a reply by its head; return its declared length, if any."""
+def _check_head(head: bytes, display: str, parser: ResponseParser) -> tuple[int | None, str | None]:
+    """Refuse a reply by its head; return its declared length, if any.
+
+    And, when its Content-Type says HTML or JSON, the error to raise if the body turns
+    out not to be XML-RPC (as over HTTP, the label alone decides nothing).
+    """
     status, reason = 200, "OK"
     length: int | None = None
     fields: dict[str, str] = {}
@@ -337,17 +360,16 @@ def _check_head(head: bytes, display: str, parser: ResponseParser) -> int | None
     if status != 200:
         raise ProtocolError(display, status, reason, fields)
     content_type = next((v for k, v in fields.items() if k.lower() == "content-type"), "")
+    not_xml = None
     if content_type and _NOT_XML.match(content_type):
-        raise InvalidResponse(
-            f"expected an XML body from {display}, got Content-Type {content_type!r}"
-        )
+        not_xml = f"expected an XML body from {display}, got Content-Type {content_type!r}"
     limit = parser.limits.max_bytes
     if length is not None and limit is not None and length > limit:
         raise ResponseTooLarge(
             f"response from {display} declares {length} bytes, "
             f"over the {limit} allowed (max_response_size)"
         )
-    return length
+    return length, not_xml
 
 
 def _connect_error(what: str, exc: OSError) -> ConnectError:

@@ -102,6 +102,8 @@ class _Handler(socketserver.StreamRequestHandler):
             out.write(
                 _reply(b"<html>login</html>", "Status: 200 OK\r\nContent-Type: text/html\r\n")
             )
+        elif mode == "labelled_html":  # a real reply under the wrong label: read anyway
+            out.write(_reply(ok, "Status: 200 OK\r\nContent-Type: text/html\r\n"))
         elif mode == "lf_only":
             out.write(b"Status: 200 OK\nContent-Type: text/xml\n\n" + ok)
         elif mode == "no_status_no_length":

@@ -136,6 +136,7 @@ async def test_lf_heads_and_missing_status_or_length_are_read(scgi: SCGIServer) 
     async with _proxy(scgi) as proxy:
         assert await proxy.mode.lf_only() == "ok"
         assert await proxy.mode.no_status_no_length() == "ok"
+        assert await proxy.mode.labelled_html() == "ok"  # the label alone decides nothing
 
 
 async def test_a_long_body_is_read_in_pieces(scgi: SCGIServer) -> None:
