@@ -313,7 +313,8 @@ def expand_markup(text: str, final: bool) -> tuple[str, str]:
     constructs is joined: ``x]]<!-- -->>`` is well-formed, and joining must not make it
     look otherwise. Where joining would put ``]]`` before ``>``, the ``>`` is written as
     ``&gt;``, so the expanded text can be read again (held back for the next feed) with
-    the same meaning.
+    the same meaning; where the text ends at a construct, the ``]`` before it are
+    written as ``&#93;``, for the same reason.
 
     Returns:
         ``(expanded, held)``: ``held`` is an unfinished construct at the end of ``text``,
@@ -336,6 +337,11 @@ def expand_markup(text: str, final: bool) -> tuple[str, str]:
         if out and piece.startswith((">", "]>")):
             piece = _no_new_cdata_end(out, piece)
         if start < 0:
+            if out and not final and piece in ("", "]"):
+                # The text ends at a construct (or one "]" after it): the "]" before it
+                # must not meet a ">" or "]>" that starts the next feed, where nothing
+                # joins the two back.
+                _bracket_references(out)
             out.append(piece)
             return "".join(out), ""
         # A reference cannot be split by a comment; joining the text around it must not
@@ -357,6 +363,17 @@ def expand_markup(text: str, final: bool) -> tuple[str, str]:
                 replacement = _no_new_cdata_end(out, replacement)
             out.append(replacement)
         pos = end
+
+
+def _bracket_references(out: list[str]) -> None:
+    """Write the run of ``]`` that ends ``out`` as ``&#93;``: the same text, unjoinable."""
+    for index in range(len(out) - 1, -1, -1):
+        entry = out[index]
+        kept = entry.rstrip("]")
+        if len(kept) != len(entry):
+            out[index] = kept + "&#93;" * (len(entry) - len(kept))
+        if kept:
+            return
 
 
 def _no_new_cdata_end(out: list[str], piece: str) -> str:

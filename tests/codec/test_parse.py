@@ -33,6 +33,12 @@ def _response(value_xml: str, head: str = "<?xml version='1.0'?>\n") -> bytes:
 # Documents real servers send, and the corners of the format. Each must parse exactly as
 # the standard library parses it.
 CORPUS: dict[str, bytes] = {
+    # "]]>" made of text either side of a construct: well-formed. Split right after the
+    # construct, the "]" it leaves at the end of one feed must not meet the next's ">".
+    "bracket-comment-gt": _response("<value><string>a]]<!-- c -->></string></value>"),
+    "bracket-pi-bracket-gt": _response("<value><string>a]<?pi x?>]></string></value>"),
+    "cdata-bracket-then-text": _response("<value><string><![CDATA[x]]]>]></string></value>"),
+    "cdata-brackets-then-gt": _response("<value><string><![CDATA[y]]]]>></string></value>"),
     "untyped string": _response("<value>  plain text  </value>"),
     "empty untyped": _response("<value></value>"),
     "self-closed value": _response("<value/>"),
