@@ -34,6 +34,7 @@ from aiohttp.http import HttpVersion10
 
 from .._version import __version__
 from ..server import DEFAULT_PATHS, XMLRPCDispatcher, xmlrpc_handler
+from ..server._aiohttp import HEAD_LINE_LIMITS
 
 __all__ = ["ExampleServer", "ExampleService"]
 
@@ -166,6 +167,7 @@ class ExampleServer:
             request_factory=_http10_request,
             handler_cancellation=True,
             access_log=None,
+            **HEAD_LINE_LIMITS,
         )
         runner = web.ServerRunner(server, shutdown_timeout=1.0)
         await runner.setup()

@@ -84,6 +84,10 @@ _MIB = 1 << 20
 _SKIP_AUTO_HEADERS = frozenset({"Accept"})
 # Bodies up to this size are read whole and parsed in one pass.
 _READ_WHOLE = 64 * 1024
+# The longest status or header line read: http.client's (aiohttp's own 8190 refuses the
+# large cookies and signed headers the standard library reads). aiohttp (3.13.4 and
+# newer) also reads at most 128 header lines, so a reply's head holds 8 MiB at most.
+_MAX_HEAD_LINE = 65536
 # What a failed attempt can raise that is aiohttp's or asyncio's, not ours.
 _FOREIGN = (aiohttp.ClientError, TimeoutError, asyncio.TimeoutError)
 
@@ -272,6 +276,8 @@ class HTTPTransport:
             timeout=self._timeout,
             auto_decompress=False,
             skip_auto_headers=_SKIP_AUTO_HEADERS,
+            max_line_size=_MAX_HEAD_LINE,
+            max_field_size=_MAX_HEAD_LINE,
         )
         self._loop = asyncio.get_running_loop()
         return self._session

@@ -52,6 +52,10 @@ __all__ = [
 DEFAULT_PATHS = ("/", "/RPC2")
 #: The most seconds a request's body may take to arrive, by default.
 DEFAULT_READ_TIMEOUT = 60.0
+# The longest request and header lines our servers read: http.server's 64 KiB, which
+# SimpleXMLRPCServer's clients may rely on (aiohttp's own 8190 bytes refuse a large
+# cookie or bearer token). aiohttp reads 128 header lines at most: a head is 8 MiB at most.
+HEAD_LINE_LIMITS: dict[str, Any] = {"max_line_size": 65536, "max_field_size": 65536}
 
 Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
@@ -303,7 +307,11 @@ class XMLRPCServer:
             return self
         # auto_decompress=False: the handler inflates, a bounded piece at a time.
         server = web.Server(
-            self._route, handler_cancellation=True, access_log=None, auto_decompress=False
+            self._route,
+            handler_cancellation=True,
+            access_log=None,
+            auto_decompress=False,
+            **HEAD_LINE_LIMITS,
         )
         runner = web.ServerRunner(server, shutdown_timeout=self._shutdown_timeout)
         await runner.setup()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import http.client
 import math
 import socket
 import ssl
@@ -480,3 +481,80 @@ async def test_entities_without_a_dtd_are_refused(raw_server: str) -> None:
     # A reply using an entity it never declared: refused, not resolved.
     assert issubclass(EntitiesForbidden, ResponseError)
     assert issubclass(MalformedXML, ResponseError)
+
+
+@contextlib.asynccontextmanager
+async def head_server(
+    write_first: Callable[[asyncio.StreamWriter], Awaitable[None]],
+) -> AsyncIterator[str]:
+    """Answer the first request with ``write_first``, later ones with ``True``; then close."""
+    requests = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal requests
+        try:
+            if await read_request(reader) is not None:
+                requests += 1
+                if requests == 1:
+                    await write_first(writer)
+                else:
+                    writer.write(http_reply(encode_response(True), keep_alive=False))
+                    await writer.drain()
+        except ConnectionError:
+            pass  # the client hung up on what it refused
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/RPC2"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.mark.parametrize(("size", "read"), [(60_000, True), (70_000, False)])
+async def test_a_long_header_line_is_read_as_the_stdlib_reads_it(size: int, read: bool) -> None:
+    # http.client reads lines of up to 64 KiB; aiohttp's own limit is 8190 bytes.
+    head, _, body = http_reply(encode_response(True), keep_alive=False).partition(b"\r\n\r\n")
+    reply = head + b"\r\nSet-Cookie: session=" + b"s" * size + b"\r\n\r\n" + body
+
+    async def write_first(writer: asyncio.StreamWriter) -> None:
+        writer.write(reply)
+        await writer.drain()
+
+    async with head_server(write_first) as url:
+        stdlib = xmlrpc.client.ServerProxy(url)
+        if read:
+            assert await asyncio.to_thread(stdlib.ping) is True
+        else:
+            with pytest.raises(http.client.HTTPException, match="65536"):
+                await asyncio.to_thread(stdlib.ping)
+    async with head_server(write_first) as url, AsyncServerProxy(url) as proxy:
+        if read:
+            assert await proxy.ping() is True
+        else:
+            with pytest.raises(TransportError, match="bad HTTP reply"):
+                await proxy.ping()
+        assert await proxy.ping() is True
+
+
+async def test_header_lines_without_end_are_refused_within_bounded_memory() -> None:
+    written = 0
+
+    async def write_first(writer: asyncio.StreamWriter) -> None:
+        nonlocal written
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n")
+        block = (b"X-Flood: " + b"f" * 8000 + b"\r\n") * 16
+        deadline = time.monotonic() + 20
+        while written < (1 << 30) and time.monotonic() < deadline:
+            writer.write(block)
+            await writer.drain()
+            written += len(block)
+
+    async with head_server(write_first) as url, AsyncServerProxy(url, timeout=20) as proxy:
+        with pytest.raises(TransportError, match="Too many headers") as info:
+            await proxy.ping()
+        assert not isinstance(info.value, TransportTimeout)
+        assert written < 64 << 20  # the client stopped reading at once
+        assert await proxy.ping() is True

@@ -139,3 +139,26 @@ def test_any_value_comes_back_from_our_server_as_from_the_stdlibs(
         return
     # Binary and DateTime values show their addresses in str(): compare without them.
     assert ADDRESS.sub("", repr(ours)) == ADDRESS.sub("", repr(theirs))
+
+
+def _ping_with_header(url: str, size: int) -> str:
+    """Ping with one header line of about ``size`` bytes: what happened, as text."""
+    headers = [("X-Token", "t" * size)]  # a large cookie or bearer token
+    with xmlrpc.client.ServerProxy(url, headers=headers) as proxy:
+        try:
+            return f"value {proxy.ping()!r}"
+        except xmlrpc.client.ProtocolError as error:
+            return "refused" if error.errcode in (400, 431) else f"status {error.errcode}"
+
+
+@pytest.mark.parametrize(("size", "outcome"), [(60_000, "value True"), (70_000, "refused")])
+def test_a_long_header_line_is_read_as_simplexmlrpcserver_reads_it(
+    size: int,
+    outcome: str,
+    example_server: ExampleServer,
+    stdlib_example_server: StdlibExampleServer,
+) -> None:
+    # http.server reads lines of up to 64 KiB (431 beyond); aiohttp's default is 8190.
+    assert _ping_with_header(stdlib_example_server.url, size) == outcome
+    assert _ping_with_header(example_server.url, size) == outcome
+    assert _ping_with_header(example_server.url, 0) == "value True"  # still serving
