@@ -158,25 +158,33 @@ class GateClosed(Exception):
 # -- the protocol: chunked wins over Content-Length ------------------------------------
 
 _HEAD_END = b"\r\n\r\n"
-# Past this, a head is left to aiohttp's parser, which refuses it (its limits are lower).
+# Past this, a head is left to aiohttp's parser as it is: the repairs below are for the
+# small heads real servers send.
 _MAX_HEAD = 128 * 1024
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[^\r\n]*", re.IGNORECASE)
 # One Content-Length that is a number, in a head already lowercased.
-_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*([0-9]{1,18})[ \t]*\r")
+_LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*([0-9]{1,18})[ \t]*(?=\r)")
 _CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r\n]*chunked", re.IGNORECASE)
+# Whitespace between a header's name and its colon (not in a folded line, which starts
+# with whitespace).
+_SPACE_BEFORE_COLON = re.compile(rb"(\r\n[^:\s][^:\r\n]*?)[ \t]+:")
 
 
 class Handler(ResponseHandler):
-    """aiohttp's protocol, with two repairs of what servers send.
+    """aiohttp's protocol, with repairs of what servers send that aiohttp would refuse.
 
     - A head with chunked coding and a Content-Length drops the latter, and the
       connection is closed after the reply (RFC 9112, 6.1 and 6.3).
+    - Content-Length repeated with the same value is kept once (RFC 9110, 8.6).
+    - Whitespace between a header's name and its colon is removed (RFC 9112, 5.1 asks
+      that of a proxy). The standard library reads both heads; aiohttp refuses them.
     - Bytes after a body of the declared Content-Length (a PHP script's newline after
       ``?>``, a server's stray output) are dropped, and the connection is closed after
       the reply: aiohttp's parser would take them for the next reply's head and fail the
       call whose reply was whole. The standard library reads the declared length too.
 
-    Only the head of each reply is looked at, once, and only for those names. The
+    Only the head of each reply is looked at, once, and only for those names and for
+    whitespace before a colon. The
     connector arms the look (``_head = b""``) each time it hands the connection to a call.
     """
 
@@ -201,11 +209,15 @@ class Handler(ResponseHandler):
             end = end + 2 if complete else len(data)
             # A cheap look first (one lowercase copy of the head), the patterns only then.
             lowered = data[:end].lower()
+            if b" :" in lowered or b"\t:" in lowered:
+                data, end, lowered = _without_space_before_colons(data, end)
             if b"content-length" in lowered:
                 if b"transfer-encoding" in lowered:
                     data = self._reframe(data, end)
                 elif complete and not lowered.startswith((b"http/1.1 1", b"http/1.0 1")):
                     declared = _LENGTH.findall(lowered)  # a 1xx head has no body to count
+                    if len(declared) > 1:
+                        data, end, declared = _one_length(data, end, declared)
                     if len(declared) == 1:
                         self._left = int(declared[0])
                         body = end + 2
@@ -262,6 +274,26 @@ class Handler(ResponseHandler):
 
 
 _POLL = getattr(select, "poll", None)
+
+
+def _without_space_before_colons(data: bytes, end: int) -> tuple[bytes, int, bytes]:
+    """``data`` with its head's ``Name :`` lines as ``Name:``; the head's new end, lowered."""
+    head = _SPACE_BEFORE_COLON.sub(rb"\1:", data[:end])
+    return head + data[end:], len(head), head.lower()
+
+
+def _one_length(data: bytes, end: int, declared: list[bytes]) -> tuple[bytes, int, list[bytes]]:
+    """Keep one of several Content-Length lines that all say the same number.
+
+    Other heads (lengths that differ, a line that is no number) go to aiohttp as they
+    are, and it refuses them: which length is right cannot be told.
+    """
+    lines = list(_CONTENT_LENGTH.finditer(data, 0, end))
+    if len(lines) != len(declared) or len({int(length) for length in declared}) != 1:
+        return data, end, declared
+    kept = lines[0].end()
+    rest = _CONTENT_LENGTH.sub(b"", data[kept:end])
+    return data[:kept] + rest + data[end:], kept + len(rest), declared[:1]
 
 
 # -- connectors that tell a call whether its connection is a pooled one ---------------

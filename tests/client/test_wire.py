@@ -183,6 +183,59 @@ async def test_bytes_after_the_declared_length_in_a_later_write(
     assert server.connections == 2
 
 
+# -- heads aiohttp's parser refuses that the standard library reads ------------------------
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        pytest.param((b"Content-Length: {n}", b"Content-Length: {n}"), id="length-twice"),
+        pytest.param((b"Content-Length: {n}", b"content-length:  {n} "), id="length-twice-spelt"),
+        # http.client ends the head at such a line (an email-parser defect): the lines
+        # after it are ignored, so a Content-Length must come before it to be seen.
+        pytest.param((b"Content-Length: {n}", b"X-Powered-By : PHP/8.2"), id="space-before-colon"),
+        pytest.param((b"Content-Length: {n}", b"X-Server\t: Abyss"), id="tab-before-colon"),
+        pytest.param((b"X-Folded: a", b"  b : c", b"Content-Length: {n}"), id="folded-line"),
+    ],
+)
+async def test_heads_the_stdlib_reads_are_read(
+    wire: Callable[[Serve], Awaitable[Wire]], lines: tuple[bytes, ...]
+) -> None:
+    async def serve(connection: int, request: int, writer: asyncio.StreamWriter) -> None:
+        body = encode_response(f"reply {request}")
+        n = b"%d" % len(body)
+        writer.write(_head(*(line.replace(b"{n}", n) for line in lines)) + body)
+        await writer.drain()
+
+    def stdlib_ping(url: str) -> object:
+        with xmlrpc.client.ServerProxy(url) as stdlib:
+            return stdlib.ping()
+
+    server = await wire(serve)
+    assert await asyncio.to_thread(stdlib_ping, server.url) == "reply 1"
+    async with AsyncServerProxy(server.url, timeout=10) as proxy:
+        assert await proxy.ping() == "reply 2"
+        assert await proxy.ping() == "reply 3"
+    assert server.connections == 2  # the stdlib's, then one for both of ours: reused
+
+
+async def test_content_lengths_that_differ_are_refused(
+    wire: Callable[[Serve], Awaitable[Wire]],
+) -> None:
+    # The standard library takes the first; which one is right cannot be told (RFC 9110,
+    # 8.6), and a reply read by the wrong one would desynchronise the connection.
+    async def serve(connection: int, request: int, writer: asyncio.StreamWriter) -> None:
+        body = encode_response("reply")
+        lengths = (b"Content-Length: %d" % len(body), b"Content-Length: %d" % (len(body) - 1))
+        writer.write(_head(*lengths) + body)
+        await writer.drain()
+
+    server = await wire(serve)
+    async with AsyncServerProxy(server.url, timeout=10) as proxy:
+        with pytest.raises(TransportError, match="bad HTTP reply"):
+            await proxy.ping()
+
+
 # -- stray bytes on an idle connection ----------------------------------------------------
 
 
