@@ -390,3 +390,54 @@ async def test_expect_100_continue_on_an_application_route() -> None:
     assert early == b"HTTP/1.1 100 Continue\r\n\r\n"
     assert rest.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"100 Continue" not in rest
+
+
+async def _raw_post(port: int, request: bytes) -> bytes:
+    """Send ``request`` as it is, on a connection that closes after the answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+def _request(target: bytes = b"/RPC2", extra: bytes = b"", eol: bytes = b"\r\n") -> bytes:
+    lines = [
+        b"POST " + target + b" HTTP/1.1",
+        b"Host: x",
+        b"Connection: close",
+        b"Content-Type: text/xml",
+        b"Content-Length: %d" % len(PING),
+    ]
+    return eol.join(lines) + eol + extra + eol + PING
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        pytest.param(_request(eol=b"\n"), id="bare-lf"),
+        pytest.param(_request(extra=b"X-A : b\r\n"), id="space-before-colon"),
+        pytest.param(_request(extra=b"X-A: b\r\n c\r\n"), id="folded-line"),
+        pytest.param(_request(extra=b"Content-Length: %d\r\n" % len(PING)), id="length-twice"),
+    ],
+)
+async def test_heads_simplexmlrpcserver_reads_are_400_as_documented(
+    server: ServerThread, request_bytes: bytes
+) -> None:
+    # Stricter than http.server, as a guard against request smuggling (docs/guide/server.md).
+    port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+    reply = await _raw_post(port, request_bytes)
+    assert reply.startswith(b"HTTP/1.0 400 Bad Request\r\n")
+    assert (await _raw_post(port, _request())).startswith(b"HTTP/1.1 200 OK")
+
+
+@pytest.mark.parametrize(("target", "status"), [(b"/RPC2?x=1", 200), (b"//RPC2", 404)])
+async def test_paths_are_matched_as_sent_without_the_query(
+    server: ServerThread, target: bytes, status: int
+) -> None:
+    port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+    reply = await _raw_post(port, _request(target))
+    assert reply.startswith(b"HTTP/1.1 %d " % status)
