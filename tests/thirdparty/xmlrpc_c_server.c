@@ -141,6 +141,13 @@ int main(int argc, char **argv) {
         perror("bind");
         return 1;
     }
+    /* Listen before saying so: Abyss listens only once it starts, after the "PORT" line,
+       and a client that connected in between was refused. Its own listen() then only
+       sets the backlog again. */
+    if (listen(sock, 16) != 0) {
+        perror("listen");
+        return 1;
+    }
 
     memset(&parms, 0, sizeof parms);
     parms.config_file_name = NULL;
