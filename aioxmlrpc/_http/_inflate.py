@@ -7,7 +7,12 @@ The rules, as the standard library reads a body:
   them skipped, anything else after a member refused;
 - deflate is read as :func:`zlib.decompress` reads it (a zlib stream, or a raw deflate
   stream as some servers send), and any further zlib stream after the first is read too,
-  as gzip members are; other bytes after the stream are ignored, as zlib does.
+  as gzip members are; other bytes after the stream are ignored, as zlib does;
+- a body whose first byte is one an XML document can begin with (``<``, a blank, the
+  first byte of a byte order mark) is read as it is: it is labelled compressed and is
+  not (a proxy inflated it and kept the header). No gzip or zlib stream begins so (a
+  raw deflate stream could, which the standard library would not inflate either: it
+  inflates only ``gzip``, and reads a body of any other label as it is).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ __all__ = ["Inflater"]
 # Decompressed bytes produced per step: what a gzip bomb can make us hold at once.
 _INFLATE_STEP = 64 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
+# The bytes an XML document can begin with: markup, blanks, a UTF-8 or UTF-16 BOM.
+_XML_FIRST_BYTES = frozenset(b"< \t\r\n\xef\xfe\xff")
 
 
 def _zlib_header(data: bytes) -> bool:
@@ -43,13 +50,21 @@ class Inflater:
         self._members = 1
         self._rest = b""  # between members: bytes that do not yet say what follows
         self._ignoring = False  # deflate: what follows the stream is not a stream
+        self._plain = False  # not compressed after all: passed on as it is
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         """Yield the decompressed pieces of ``data``, each at most ``_INFLATE_STEP`` long."""
-        try:
-            if not self._started and not self._gzip and data and data[0] & 0x0F != 8:
-                self._inflate = zlib.decompressobj(-15)  # deflate sent without its zlib header
+        if not self._started and data:
             self._started = True
+            if data[0] in _XML_FIRST_BYTES:
+                self._plain = True
+            elif not self._gzip and data[0] & 0x0F != 8:
+                self._inflate = zlib.decompressobj(-15)  # deflate sent without its zlib header
+        if self._plain:
+            if data:
+                yield data
+            return
+        try:
             pending = data
             drain = False  # zlib may hold output back when a step ends on the limit
             while True:
@@ -103,5 +118,7 @@ class Inflater:
         Raises:
             TruncatedResponse: It ended inside one.
         """
+        if self._plain:
+            return
         if self._inflate is not None or (self._gzip and self._rest):
             raise TruncatedResponse(f"compressed body ({self._encoding}) ended early")

@@ -71,8 +71,29 @@ def test_a_cut_or_corrupt_compressed_body_is_refused() -> None:
         _inflate("gzip", b"\x1f\x8b\x08\x00" + b"\xff" * 40)
 
 
-@pytest.mark.parametrize(("coding", "ok"), [("identity", True), ("br", False)])
+@pytest.mark.parametrize("encoding", ["gzip", "x-gzip", "deflate"])
+@pytest.mark.parametrize("step", [1, 7, 100_000])
+def test_a_plain_body_labelled_compressed_is_read_as_it_is(encoding: str, step: int) -> None:
+    # A proxy inflated it and kept the header: it does not inflate, and begins as XML does.
+    for body in (b"<?xml version='1.0'?><methodResponse/>", b"\n <a/>", b"\xef\xbb\xbf<a/>"):
+        assert _inflate(encoding, body, step) == body
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_body_that_neither_inflates_nor_looks_like_xml_is_refused(encoding: str) -> None:
+    with pytest.raises(InvalidResponse, match=f"not valid {encoding}"):
+        _inflate(encoding, b"plain text, not XML " * 10, step=1000)
+    # Once something inflated, an error later is an error: no second guess.
+    with pytest.raises(InvalidResponse, match="junk after member 1"):
+        _inflate("gzip", gzip.compress(b"<a/>") + b"<b/>")
+
+
+@pytest.mark.parametrize(
+    ("coding", "ok"),
+    [("identity", True), ("br", False), ("gzip", True), ("x-gzip", True), ("deflate", True)],
+)
 async def test_content_encodings(raw_server: str, coding: str, ok: bool) -> None:
+    # The server labels a plain body with ``coding``: read as it is where it can be.
     async with AsyncServerProxy(f"{raw_server}/encoded/{coding}") as proxy:
         if ok:
             assert await proxy.ping() == coding
