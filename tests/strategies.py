@@ -56,3 +56,20 @@ def marshalled(value: object, allow_none: bool = True) -> bytes:
     """The standard library's response document for ``value``."""
     params: Any = (value,)
     return xmlrpc.client.dumps(params, methodresponse=True, allow_none=allow_none).encode()
+
+
+def as_read(value: object) -> object:
+    """``value`` as a conforming parser reads it back: ``\\r\\n`` and ``\\r`` become ``\\n``.
+
+    Both libraries write ``\\r`` as it is, and XML's line-end normalisation turns it into
+    ``\\n``, in strings and struct keys alike.
+    """
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    if isinstance(value, list):
+        return [as_read(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(as_read(item) for item in value)
+    if isinstance(value, dict):
+        return {as_read(key): as_read(item) for key, item in value.items()}
+    return value

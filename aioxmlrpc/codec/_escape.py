@@ -3,9 +3,11 @@ r"""The text rules of both directions, stated once: what XML cannot carry, what 
 - XML 1.0 carries ``#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] |
   [#x10000-#x10FFFF]``: anything else (the C0 controls but tab, LF and CR; lone
   surrogates; U+FFFE and U+FFFF) is an error, read or written.
-- Written character data escapes ``&`` and ``<`` (XML requires it), ``>`` (as the
-  standard library does, and so that ``]]>`` can never appear), and ``\r`` as ``&#13;``
-  (a raw CR would come back as LF: the receiver normalises line ends).
+- Written character data escapes ``&`` and ``<`` (XML requires it) and ``>`` (so that
+  ``]]>`` can never appear), exactly as the standard library does. ``\r`` is written
+  as it is, as there: a conforming receiver reads it as a line end (``\r\n`` as
+  ``\n``), and ``&#13;``, which would keep it, reaches the application of a server
+  whose parser decodes no character reference (ROS's XmlRpc++) as those five bytes.
 
 The checks look for a set of bytes in the encoded text (:class:`ByteSet`), in C: not
 a regular expression per string, which reads a character at a time.
@@ -72,11 +74,11 @@ _CONTROL_BYTES = bytes(range(32)).translate(None, b"\t\n\r")
 #: The ASCII bytes XML forbids.
 CONTROLS = ByteSet(_CONTROL_BYTES)
 #: The ASCII bytes a written string cannot hold as is: controls XML forbids, and the
-#: four that are escaped.
-SUSPECTS = ByteSet(_CONTROL_BYTES + b"&<>\r")
+#: three that are escaped.
+SUSPECTS = ByteSet(_CONTROL_BYTES + b"&<>")
 #: The same two but for NUL, which joins strings whose joints must be known.
 CONTROLS_BUT_NUL = ByteSet(_CONTROL_BYTES[1:])
-SUSPECTS_BUT_NUL = ByteSet(_CONTROL_BYTES[1:] + b"&<>\r")
+SUSPECTS_BUT_NUL = ByteSet(_CONTROL_BYTES[1:] + b"&<>")
 #: What read text must be looked at for, beyond tags: controls XML forbids, CR (line
 #: ends are normalised), "&" (references), and the bytes that begin markup other than
 #: tags or end a CDATA section ("<!", "<?", "]]>"). ASCII text holding none is plain.
@@ -101,7 +103,7 @@ def has_bad_char(text: str) -> bool:
 
 #: What written character data escapes, in this order ("&" first, so that the entities
 #: added next are not escaped again). :func:`escape` spells it out, for speed.
-ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
+ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 _BYTE_ESCAPES = tuple((char.encode(), entity.encode()) for char, entity in ESCAPES)
 
 
@@ -169,8 +171,6 @@ def escape(text: str) -> str:
         text = text.replace("<", "&lt;")
     if ">" in text:
         text = text.replace(">", "&gt;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
     return text
 
 
@@ -183,12 +183,12 @@ def is_suspect(text: str) -> bool:
 
 def needs_escaping(text: str) -> bool:
     """Whether ``text`` holds a character that :func:`escape` changes."""
-    return "&" in text or "<" in text or ">" in text or "\r" in text
+    return "&" in text or "<" in text or ">" in text
 
 
 def escaped(text: str) -> str:
     """Return ``text`` escaped if it holds a character to escape, else ``text`` itself."""
     # needs_escaping() inlined: this runs once per string of a careful pass.
-    if "&" in text or "<" in text or ">" in text or "\r" in text:
+    if "&" in text or "<" in text or ">" in text:
         return escape(text)
     return text

@@ -18,8 +18,8 @@ Rules (each one the standard library's, unless marked *ours*):
 - *Ours:* a string holding a character XML 1.0 cannot carry (``\x00``-``\x08``,
   ``\x0b``, ``\x0c``, ``\x0e``-``\x1f``, lone surrogates, ``\ufffe``, ``\uffff``)
   raises ``ValueError`` naming the character and its position, instead of sending a
-  document the server will reject. ``\r`` is sent as ``&#13;`` so that it survives the
-  receiver's line-end normalisation: strings round-trip exactly.
+  document the server will reject. ``\r`` is sent as it is, as the standard library
+  sends it, so a conforming receiver reads ``\r\n`` and a lone ``\r`` as ``\n``.
 - *Ours:* base64 is written on one line (the standard library wraps at 76 columns);
   every decoder accepts both, and it is much faster.
 

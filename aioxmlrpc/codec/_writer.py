@@ -154,7 +154,7 @@ class Writer:
     :func:`written`): making one costs a tenth of writing a small struct.
 
     Almost no string needs escaping, so the first pass is optimistic (``careful`` false):
-    it writes strings as they are, and :meth:`text` looks for ``&<>\r`` once in all of
+    it writes strings as they are, and :meth:`text` looks for ``&<>`` once in all of
     them joined; only if one is found does the document get written again, escaping
     each string.
     So that a document full of such text (markup, formulas) is not written twice, the
@@ -484,7 +484,7 @@ def dump_struct(members: dict[Any, Any], w: Writer, depth: int) -> None:
             names = "".join(members)
         except TypeError:
             raise TypeError("dictionary key must be string") from None
-        careful_names = "&" in names or "<" in names or ">" in names or "\r" in names
+        careful_names = "&" in names or "<" in names or ">" in names
         w.escaped.extend(members)
     else:
         w.strings.extend(members)  # the keys: a key that is not a string fails their join
