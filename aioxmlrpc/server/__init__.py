@@ -32,6 +32,7 @@ from xmlrpc.client import (
 )
 
 from ._aiohttp import (
+    DEFAULT_KEEPALIVE_TIMEOUT,
     DEFAULT_PATHS,
     DEFAULT_READ_TIMEOUT,
     XMLRPCServer,
@@ -43,6 +44,7 @@ from ._asgi import asgi_app
 from ._dispatcher import DEFAULT_MAX_MULTICALL_CALLS, DEFAULT_MAX_REQUEST_BYTES, XMLRPCDispatcher
 
 __all__ = [
+    "DEFAULT_KEEPALIVE_TIMEOUT",
     "DEFAULT_MAX_MULTICALL_CALLS",
     "DEFAULT_MAX_REQUEST_BYTES",
     "DEFAULT_PATHS",

@@ -26,6 +26,7 @@ causes it: a DTD, an entity, nesting over ``max_depth``, or the limit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import Awaitable, Callable, Generator, Iterable
 from types import TracebackType
@@ -40,6 +41,7 @@ from ._dispatcher import DEFAULT_MAX_REQUEST_BYTES, XMLRPCDispatcher, parse_erro
 from ._inflate import BadBody, inflate, inflater, looks_compressed
 
 __all__ = [
+    "DEFAULT_KEEPALIVE_TIMEOUT",
     "DEFAULT_PATHS",
     "DEFAULT_READ_TIMEOUT",
     "XMLRPCServer",
@@ -52,6 +54,9 @@ __all__ = [
 DEFAULT_PATHS = ("/", "/RPC2")
 #: The most seconds a request's body may take to arrive, by default.
 DEFAULT_READ_TIMEOUT = 60.0
+#: The most seconds a connection of ``serve()`` may sit without a whole request head,
+#: by default: idle between requests, or sending its head.
+DEFAULT_KEEPALIVE_TIMEOUT = 60.0
 # The longest request and header lines our servers read: http.server's 64 KiB, which
 # SimpleXMLRPCServer's clients may rely on (aiohttp's own 8190 bytes refuse a large
 # cookie or bearer token). aiohttp reads 128 header lines at most: a head is 8 MiB at most.
@@ -283,6 +288,7 @@ class XMLRPCServer:
         sock: socket.socket | None,
         paths: tuple[str, ...],
         shutdown_timeout: float,
+        keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
     ) -> None:
         """Prepare the server; nothing listens before it is awaited."""
         self._handler = handler
@@ -293,13 +299,25 @@ class XMLRPCServer:
         self._paths = frozenset(paths)
         self._url_path = "/RPC2" if "/RPC2" in paths else paths[0]
         self._shutdown_timeout = shutdown_timeout
+        self._keepalive_timeout = keepalive_timeout
         self._runner: web.BaseRunner | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self._closed = asyncio.Event()
+        # For _sweep: connections with a call running, and those waiting for a request
+        # head since a time (each head that comes takes its connection out).
+        self._busy: set[object] = set()
+        self._waiting: dict[object, float] = {}
 
     async def _route(self, request: web.BaseRequest) -> web.StreamResponse:
+        connection = request.protocol
+        self._waiting.pop(connection, None)
         if request.path not in self._paths:
             return _plain(404, f"404 Not Found: no XML-RPC endpoint at {request.path}")
-        return await self._handler(request)
+        self._busy.add(connection)
+        try:
+            return await self._handler(request)
+        finally:
+            self._busy.discard(connection)
 
     async def start(self) -> XMLRPCServer:
         """Start listening (done by awaiting the server); return self."""
@@ -311,6 +329,7 @@ class XMLRPCServer:
             handler_cancellation=True,
             access_log=None,
             auto_decompress=False,
+            keepalive_timeout=self._keepalive_timeout,
             **HEAD_LINE_LIMITS,
         )
         runner = web.ServerRunner(server, shutdown_timeout=self._shutdown_timeout)
@@ -328,7 +347,31 @@ class XMLRPCServer:
             await runner.cleanup()
             raise
         self._runner = runner
+        self._sweeper = asyncio.create_task(self._sweep(server))
         return self
+
+    async def _sweep(self, server: web.Server) -> None:
+        """Close connections that sent no whole request head within ``keepalive_timeout``.
+
+        aiohttp's keep-alive timer bounds a connection once it has been answered (and,
+        from 3.14, from the start); aiohttp 3.13 leaves a connection that never sends a
+        request open for ever. A look every quarter of the timeout closes those.
+        """
+        timeout = self._keepalive_timeout
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(timeout / 4)
+            now = loop.time()
+            waiting: dict[object, float] = {}  # rebuilt: closed connections drop out
+            for connection in server.connections:
+                if connection in self._busy:
+                    continue
+                since = self._waiting.get(connection, now)
+                if now - since >= timeout:
+                    connection.force_close()
+                else:
+                    waiting[connection] = since
+            self._waiting = waiting
 
     @property
     def port(self) -> int | None:
@@ -357,6 +400,11 @@ class XMLRPCServer:
     async def close(self) -> None:
         """Stop listening, finish the calls in flight (up to ``shutdown_timeout``), close."""
         runner, self._runner = self._runner, None
+        sweeper, self._sweeper = self._sweeper, None
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
         if runner is not None:
             await runner.cleanup()
         self._closed.set()
@@ -396,6 +444,7 @@ def serve(
     max_depth: int = DEFAULT_MAX_DEPTH,
     page: str | None = None,
     read_timeout: float | None = DEFAULT_READ_TIMEOUT,
+    keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
     shutdown_timeout: float = 5.0,
 ) -> XMLRPCServer:
     """Serve ``dispatcher`` on its own listening socket: the callback server beside a client.
@@ -419,11 +468,15 @@ def serve(
         max_depth: See [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
         page: See [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
         read_timeout: See [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
+        keepalive_timeout: The most seconds a connection may go without sending a whole
+            request head, idle between requests or sending one; then it is closed.
         shutdown_timeout: How long closing waits for calls in flight, in seconds.
     """
     chosen = tuple(paths)
     if not chosen:
         raise ValueError("paths must name at least one path")
+    if not keepalive_timeout > 0:  # NaN included
+        raise ValueError(f"keepalive_timeout must be a positive number, not {keepalive_timeout!r}")
     handler = _make_handler(dispatcher, max_request_size, max_depth, page, read_timeout, True)
     return XMLRPCServer(
         handler,
@@ -433,4 +486,5 @@ def serve(
         sock=sock,
         paths=chosen,
         shutdown_timeout=shutdown_timeout,
+        keepalive_timeout=keepalive_timeout,
     )

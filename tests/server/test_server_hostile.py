@@ -218,3 +218,47 @@ async def test_header_lines_without_end_are_refused_within_bounded_memory(
     assert taken * len(block) < 64 * LIMIT  # it stopped reading: no more was sent
     assert peak[0] < MEMORY
     await asyncio.to_thread(still_serving, server)
+
+
+async def _closed_within(port: int, send: bytes, trickle: bool, limit: float) -> float:
+    """Send ``send`` (a byte at a time, if ``trickle``); return when the server closed."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 10)
+    start = time.monotonic()
+    try:
+        for piece in [send[i : i + 1] for i in range(len(send))] if trickle else [send]:
+            writer.write(piece)
+            with contextlib.suppress(asyncio.TimeoutError):
+                if await asyncio.wait_for(reader.read(1), 0.1) == b"":
+                    break  # closed
+        else:
+            assert await asyncio.wait_for(reader.read(), limit) == b""
+        return time.monotonic() - start
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await asyncio.wait_for(writer.wait_closed(), 10)
+
+
+@pytest.mark.parametrize(
+    ("send", "trickle"),
+    [(b"", False), (b"POST /RPC2 HTTP/1.1\r\nHost: x\r\n", False), (request_head(10) * 4, True)],
+    ids=["nothing", "half-a-head", "a-head-a-byte-at-a-time"],
+)
+async def test_a_connection_without_a_whole_head_is_closed_after_the_keepalive_timeout(
+    send: bytes, trickle: bool
+) -> None:
+    dispatcher = XMLRPCDispatcher()
+    dispatcher.register_function(lambda: True, "ping")
+
+    async def slow() -> bool:
+        await asyncio.sleep(1.5)
+        return True
+
+    dispatcher.register_function(slow, "slow")
+    with ServerThread(dispatcher, keepalive_timeout=0.4) as guarded:
+        elapsed = await _closed_within(address(guarded)[1], send, trickle, limit=10)
+        assert 0.3 < elapsed < 5  # the timeout (and at most a quarter of it) closed it
+        # A call that runs longer than the timeout is not cut, and the server serves on.
+        with xmlrpc.client.ServerProxy(guarded.url) as proxy:
+            assert await asyncio.to_thread(proxy.slow) is True
+        await asyncio.to_thread(still_serving, guarded)
