@@ -458,7 +458,7 @@ async def test_a_gzipped_request_is_never_answered(xmlrpcpp: Server) -> None:
         body = gzip.compress(_call("echo", "x"))
         writer.write(_request(body, "HTTP/1.1", "Content-Encoding: gzip"))
         await writer.drain()
-        with pytest.raises(TimeoutError):
+        with pytest.raises(asyncio.TimeoutError):  # not TimeoutError before 3.11
             await asyncio.wait_for(reader.read(1), 1.0)
     async with AsyncServerProxy(xmlrpcpp.url, timeout=CALL_TIMEOUT) as proxy:
         assert await proxy.echo("x") == "x"
