@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import socket
 from collections.abc import Awaitable, Callable, Generator, Iterable
 from types import TracebackType
@@ -469,14 +470,17 @@ def serve(
         page: See [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
         read_timeout: See [xmlrpc_handler][aioxmlrpc.server.xmlrpc_handler].
         keepalive_timeout: The most seconds a connection may go without sending a whole
-            request head, idle between requests or sending one; then it is closed.
+            request head, idle between requests or sending one; then it is closed. A
+            finite number: a connection left open for ever is what it bounds.
         shutdown_timeout: How long closing waits for calls in flight, in seconds.
     """
     chosen = tuple(paths)
     if not chosen:
         raise ValueError("paths must name at least one path")
-    if not keepalive_timeout > 0:  # NaN included
-        raise ValueError(f"keepalive_timeout must be a positive number, not {keepalive_timeout!r}")
+    if not 0 < keepalive_timeout < math.inf:  # NaN included
+        raise ValueError(
+            f"keepalive_timeout must be a positive number of seconds, not {keepalive_timeout!r}"
+        )
     handler = _make_handler(dispatcher, max_request_size, max_depth, page, read_timeout, True)
     return XMLRPCServer(
         handler,

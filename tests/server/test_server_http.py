@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import math
 import socket
 import tempfile
 import threading
@@ -441,3 +442,9 @@ async def test_paths_are_matched_as_sent_without_the_query(
     port = int(server.url.rsplit(":", 1)[1].split("/")[0])
     reply = await _raw_post(port, _request(target))
     assert reply.startswith(b"HTTP/1.1 %d " % status)
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, math.nan, math.inf])
+def test_a_keepalive_timeout_must_be_a_positive_finite_number(bad: float) -> None:
+    with pytest.raises(ValueError, match="keepalive_timeout must be a positive number"):
+        _ = serve(dispatcher(), keepalive_timeout=bad)
