@@ -358,7 +358,7 @@ def _check_head(head: bytes, display: str, parser: ResponseParser) -> tuple[int 
                 raise InvalidResponse(f"malformed Content-Length {value[:80]!r} from {display}")
             length = int(value)
     if status != 200:
-        raise ProtocolError(display, status, reason, fields)
+        raise ProtocolError(display, status, reason.strip(), fields)
     content_type = next((v for k, v in fields.items() if k.lower() == "content-type"), "")
     not_xml = None
     if content_type and _NOT_XML.match(content_type):

@@ -475,9 +475,10 @@ class HTTPTransport:
             raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
             dump.reply(response.version or (1, 1), response.status, response.reason or "", raw)
         if response.status != 200:
-            raise ProtocolError(
-                target.display, response.status, response.reason or "", dict(response.headers)
-            )
+            # The reason stripped, as http.client strips it ("... characters. " is a
+            # node server's).
+            reason = (response.reason or "").strip()
+            raise ProtocolError(target.display, response.status, reason, dict(response.headers))
         headers = response.headers
         content_type = headers.get("Content-Type", "")
         not_xml = None
