@@ -338,8 +338,8 @@ def dumps(
     ``methodname`` the result is a ``methodCall``; with ``methodresponse`` a
     ``methodResponse`` (its tuple must hold exactly one value); with neither, just the
     ``<params>`` element. The text is the standard library's, character for character,
-    with one deliberate difference that any parser reads back identically: base64 is
-    written on one line.
+    with one deliberate difference that any parser reads back identically: base64 of
+    more than 57 bytes is written on one line.
     Strings holding characters XML 1.0 cannot carry raise ``ValueError``.
 
     Raises:

@@ -5,7 +5,7 @@ uniform arrays in C, writes lone scalar parameters without a writer, and has an
 optimistic pass (strings as they are) and a careful one (strings escaped). Each
 combination of scalar type, position and pass is compared here with the standard
 library's ``dumps``, character for character, but for the one documented difference
-(base64 on one line), which is normalised away.
+(base64 of more than 57 bytes on one line), which is normalised away.
 """
 
 from __future__ import annotations
