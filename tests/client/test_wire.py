@@ -13,6 +13,7 @@ import gzip
 import xmlrpc.client
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from xml.parsers.expat import ExpatError
 
 import aiohttp
 import pytest
@@ -117,13 +118,47 @@ async def test_a_split_head_with_both_lengths_is_read(
         assert await proxy.ping() == "split"
 
 
-async def test_well_behaved_framing_is_as_strict_as_before(
+def _stdlib_ping(url: str) -> object:
+    with xmlrpc.client.ServerProxy(url) as stdlib:
+        return stdlib.ping()
+
+
+@pytest.mark.parametrize(
+    ("missing", "split"), [(1, False), (10, False), (60_000, False), (1, True)]
+)
+async def test_a_body_short_of_its_length_then_the_end_is_read_as_the_stdlib_reads_it(
+    wire: Callable[[Serve], Awaitable[Wire]], missing: int, split: bool
+) -> None:
+    # http.client's read(amt) returns what came when the server closes: Tcl's xmlrpc
+    # declares one byte more than each fault's body. A whole document is read; one cut
+    # short is still truncated, for both.
+    async def serve(connection: int, request: int, writer: asyncio.StreamWriter) -> None:
+        body = encode_response(f"reply {request}")
+        if request in (3, 4):
+            body = body[:-20]  # the document itself cut short
+        data = _head(b"Content-Length: %d" % (len(body) + missing)) + body
+        for piece in [data[i : i + 1] for i in range(len(data))] if split else [data]:
+            writer.write(piece)  # a byte at a time: the end of the body spans writes
+            await writer.drain()
+        writer.close()
+
+    server = await wire(serve)
+    assert await asyncio.to_thread(_stdlib_ping, server.url) == "reply 1"
+    async with AsyncServerProxy(server.url, timeout=10) as proxy:
+        assert await proxy.ping() == "reply 2"
+        with pytest.raises(ExpatError):
+            await asyncio.to_thread(_stdlib_ping, server.url)
+        with pytest.raises(TruncatedResponse):
+            await proxy.ping()
+
+
+async def test_a_larger_shortfall_or_a_bad_framing_is_refused(
     wire: Callable[[Serve], Awaitable[Wire]],
 ) -> None:
     async def serve(connection: int, request: int, writer: asyncio.StreamWriter) -> None:
         body = encode_response("short")
-        if request == 1:  # a Content-Length longer than the body, then the end
-            writer.write(_head(b"Content-Length: %d" % (len(body) + 10)) + body)
+        if request == 1:  # a Content-Length far beyond the body, then the end
+            writer.write(_head(b"Content-Length: %d" % (len(body) + 100_000)) + body)
             await writer.drain()
             writer.close()
         else:  # broken chunking, with no Content-Length at all
@@ -136,6 +171,27 @@ async def test_well_behaved_framing_is_as_strict_as_before(
             await proxy.ping()
         with pytest.raises(TransportError, match="bad HTTP reply"):
             await proxy.ping()
+
+
+async def test_heads_with_lines_ended_by_lf_alone_on_a_kept_alive_connection(
+    wire: Callable[[Serve], Awaitable[Wire]],
+) -> None:
+    # As Tcl's xmlrpc writes them, and aiohttp and http.client read them; the connection
+    # stays open, so the head must be found without waiting for the end.
+    async def serve(connection: int, request: int, writer: asyncio.StreamWriter) -> None:
+        body = encode_response(f"reply {request}")
+        head = b"HTTP/1.1 200 OK\nContent-Type: text/xml\nContent-length: %d\n\n" % len(body)
+        writer.write(head + body + (b"JUNK" if request == 4 else b""))
+        await writer.drain()
+
+    server = await wire(serve)
+    assert await asyncio.to_thread(_stdlib_ping, server.url) == "reply 1"
+    async with AsyncServerProxy(server.url, timeout=5) as proxy:
+        assert await proxy.ping() == "reply 2"
+        assert await proxy.ping() == "reply 3"  # the same connection, kept alive
+        assert await proxy.ping() == "reply 4"  # bytes after its length: dropped
+        assert await proxy.ping() == "reply 5"
+    assert server.connections == 3  # the stdlib's, ours, and ours after the junk
 
 
 @pytest.mark.parametrize(
