@@ -155,7 +155,7 @@ class GateClosed(Exception):
     """The gate was closed while a call waited for a place."""
 
 
-# -- the protocol: chunked wins over Content-Length ------------------------------------
+# -- the protocol: reply heads and lengths read as the standard library reads them -------
 
 # Past this, a head is left to aiohttp's parser as it is: the repairs below are for the
 # small heads real servers send.
@@ -203,8 +203,9 @@ class Handler(ResponseHandler):
       call whose reply was whole. The standard library reads the declared length too.
 
     Only the head of each reply is looked at, once, and only for those names and for
-    whitespace before a colon. The
-    connector arms the look (``_head = b""``) each time it hands the connection to a call.
+    whitespace before a colon; the connector arms the look (``_head = b""``) each time
+    it hands the connection to a call. A whole document cut short of its length by the
+    close is read (:meth:`connection_lost`).
     """
 
     _head: bytes | None = b""  # the start of a reply head, while it is incomplete
