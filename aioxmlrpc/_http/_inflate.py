@@ -8,7 +8,7 @@ The rules, as the standard library reads a body:
 - deflate is read as :func:`zlib.decompress` reads it (a zlib stream, or a raw deflate
   stream as some servers send), and any further zlib stream after the first is read too,
   as gzip members are; other bytes after the stream are ignored, as zlib does;
-- a body whose first byte is one an XML document can begin with (``<``, a blank, the
+- a body whose first byte is one an XML-RPC body can begin with (``<``, a blank, the
   first byte of a byte order mark) is read as it is: it is labelled compressed and is
   not (a proxy inflated it and kept the header). No gzip or zlib stream begins so (a
   raw deflate stream could, which the standard library would not inflate either: it
@@ -22,14 +22,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._exceptions import InvalidResponse, TruncatedResponse
+from ..codec._text import XML_FIRST_BYTES
 
 __all__ = ["Inflater"]
 
 # Decompressed bytes produced per step: what a gzip bomb can make us hold at once.
 _INFLATE_STEP = 64 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
-# The bytes an XML document can begin with: markup, blanks, a UTF-8 or UTF-16 BOM.
-_XML_FIRST_BYTES = frozenset(b"< \t\r\n\xef\xfe\xff")
 
 
 def _zlib_header(data: bytes) -> bool:
@@ -56,7 +55,7 @@ class Inflater:
         """Yield the decompressed pieces of ``data``, each at most ``_INFLATE_STEP`` long."""
         if not self._started and data:
             self._started = True
-            if data[0] in _XML_FIRST_BYTES:
+            if data[0] in XML_FIRST_BYTES:
                 self._plain = True
             elif not self._gzip and data[0] & 0x0F != 8:
                 self._inflate = zlib.decompressobj(-15)  # deflate sent without its zlib header

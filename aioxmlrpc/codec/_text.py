@@ -31,6 +31,7 @@ from .._exceptions import DTDForbidden, EntitiesForbidden, MalformedXML, Respons
 __all__ = [
     "NAME",
     "NAME_RE",
+    "XML_FIRST_BYTES",
     "TextDecoder",
     "bad_reference",
     "expand_markup",
@@ -39,6 +40,11 @@ __all__ = [
     "strip_declaration",
     "unescape",
 ]
+
+#: The bytes an XML-RPC body can begin with: markup, a blank, or the first byte of a
+#: byte order mark (UTF-8, UTF-16, UTF-32). No gzip or zlib stream begins with one: a
+#: body labelled compressed that does is not compressed (both transports' inflaters).
+XML_FIRST_BYTES = frozenset(b"< \t\r\n\xef\xfe\xff\x00")
 
 _WS = "[ \t\r\n]"
 _DECLARATION = re.compile(

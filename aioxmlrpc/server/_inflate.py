@@ -10,13 +10,11 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
+from ..codec._text import XML_FIRST_BYTES
+
 __all__ = ["BadBody", "inflate", "inflater", "looks_compressed"]
 
 _INFLATE_STEP = 64 * 1024  # bytes inflated at a time, whatever the compressed piece holds
-
-#: How an XML-RPC body can start once inflated: markup, whitespace, or a byte order mark
-#: (UTF-8, UTF-16, UTF-32). gzip starts with 0x1f, zlib with 0x78 or the like.
-_XML_FIRST_BYTES = frozenset(b"< \t\r\n\xef\xfe\xff\x00")
 
 
 class BadBody(Exception):
@@ -32,7 +30,7 @@ def inflater(encoding: str) -> Any:
 
 def looks_compressed(first: bytes) -> bool:
     """Whether a body declared compressed still is (aiohttp may have inflated it)."""
-    return bool(first) and first[0] not in _XML_FIRST_BYTES
+    return bool(first) and first[0] not in XML_FIRST_BYTES
 
 
 def inflate(decompressor: Any, data: bytes, budget: int | None) -> Iterable[bytes]:
