@@ -171,3 +171,31 @@ def test_no_cache_holds_document_text() -> None:
         if isinstance(key, str) and ("s3cr3t" in key or "attrval" in key or "pfxw" in key)
     ]
     assert held == []
+
+
+@pytest.mark.parametrize("item", [None, "", [], {}], ids=["nil", "empty-string", "array", "struct"])
+def test_a_long_stretch_of_tags_without_text_is_compiled_once(
+    item: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Arrays of nils or empty strings are tags and nothing else, for as long as they go:
+    # read as one run, each length was a plan of its own, compiled for every document.
+    from aioxmlrpc.codec import _parse
+
+    compiled = 0
+    compile_plan = _parse.compile_plan
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal compiled
+        compiled += 1
+        return compile_plan(*args, **kwargs)
+
+    monkeypatch.setattr(_parse, "compile_plan", counting)
+    first = xmlrpc.client.dumps(([item] * 10,), methodresponse=True, allow_none=True)
+    codec.loads(first.encode())
+    for length in (50, 51, 97, 5000, 50_001):
+        value = [item] * length
+        body = xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True).encode()
+        compiled = 0
+        for _ in range(2):
+            assert codec.loads(body)[0][0] == value
+        assert compiled <= 12, length  # the run's phases at most, once each
