@@ -12,6 +12,7 @@ from ._limits import Limits
 from ._marshal import (
     check_name,
     encode,
+    is_utf8,
     marshal_fault,
     marshal_multicall,
     marshal_params,
@@ -99,8 +100,8 @@ def encode_request(
     if not params:
         return encode(f"{head}{_NO_PARAMS}{_CALL_TAIL}", encoding)
     # By position: cheaper to call than by keyword, on every request.
-    text = marshal_params(params, allow_none, allow_i8, head, _CALL_TAIL)
-    return encode(text, encoding)
+    text = marshal_params(params, allow_none, allow_i8, head, _CALL_TAIL, is_utf8(encoding))
+    return encode(text, encoding, params)
 
 
 def encode_multicall(
@@ -116,8 +117,10 @@ def encode_multicall(
     "params": list(params)}, ...],))``, made faster. Options and errors are those of
     :func:`encode_request`.
     """
-    body = marshal_multicall(calls, allow_none=allow_none, allow_i8=allow_i8)
-    return encode(f"{_call_head('system.multicall', encoding)}{body}{_CALL_TAIL}", encoding)
+    body = marshal_multicall(
+        calls, allow_none=allow_none, allow_i8=allow_i8, utf8=is_utf8(encoding)
+    )
+    return encode(f"{_call_head('system.multicall', encoding)}{body}{_CALL_TAIL}", encoding, calls)
 
 
 def encode_response(
@@ -132,8 +135,8 @@ def encode_response(
     Options and errors are those of :func:`encode_request`.
     """
     head = _UTF8_RESPONSE_HEAD if encoding is None else _response_head(encoding)
-    text = marshal_params((value,), allow_none, allow_i8, head, _RESPONSE_TAIL)
-    return encode(text, encoding)
+    text = marshal_params((value,), allow_none, allow_i8, head, _RESPONSE_TAIL, is_utf8(encoding))
+    return encode(text, encoding, value)
 
 
 def encode_fault(fault: Fault, *, encoding: str | None = None) -> bytes:

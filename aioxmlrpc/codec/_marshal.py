@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from xmlrpc.client import Fault
 
-from ._escape import escaped, has_bad_char
+from ._escape import escaped, has_bad_char, has_bad_utf8
 from ._writer import (
     FALSE_VALUE,
     TRUE_VALUE,
@@ -50,6 +50,7 @@ from ._writer import (
 __all__ = [
     "check_name",
     "encode",
+    "is_utf8",
     "marshal_fault",
     "marshal_multicall",
     "marshal_params",
@@ -84,12 +85,18 @@ def _scalar(value: Any, strings: list[str]) -> str | None:
 
 
 def marshal_params(
-    params: Iterable[object], allow_none: bool, allow_i8: bool, head: str = "", tail: str = ""
+    params: Iterable[object],
+    allow_none: bool,
+    allow_i8: bool,
+    head: str = "",
+    tail: str = "",
+    utf8: bool = False,
 ) -> str:
     """Return the ``<params>`` element for ``params``, as the standard library writes it.
 
     ``head`` and ``tail`` (the document around it) are joined in with it: a megabyte
-    document is then copied once, not twice.
+    document is then copied once, not twice. ``utf8``: the text goes to :func:`encode`
+    in UTF-8, which finishes the checks (see :func:`~._writer.written`).
 
     Raises:
         TypeError: A value of a type XML-RPC cannot carry.
@@ -103,7 +110,13 @@ def marshal_params(
         # Most often: a response, or a call with one struct or array.
         fill = _FILLS.get(type(params[0]), dump)
         return written(
-            fill, params[0], allow_none, allow_i8, head + _ONE_PARAM_OPEN, _ONE_PARAM_CLOSE + tail
+            fill,
+            params[0],
+            allow_none,
+            allow_i8,
+            head + _ONE_PARAM_OPEN,
+            _ONE_PARAM_CLOSE + tail,
+            utf8,
         )
     # Scalars only (a ping's, a getter's parameters): no writer needed.
     texts = []
@@ -118,7 +131,13 @@ def marshal_params(
             _check_strings(strings, params)
         return f"{head}<params>\n{''.join(texts)}</params>\n{tail}"
     return written(
-        _fill_params, params, allow_none, allow_i8, f"{head}<params>\n", f"</params>\n{tail}"
+        _fill_params,
+        params,
+        allow_none,
+        allow_i8,
+        f"{head}<params>\n",
+        f"</params>\n{tail}",
+        utf8,
     )
 
 
@@ -139,15 +158,19 @@ def _fill_params(params: tuple[object, ...], w: Writer, depth: int) -> None:
 
 
 def marshal_multicall(
-    calls: Sequence[tuple[str, Sequence[object]]], *, allow_none: bool, allow_i8: bool
+    calls: Sequence[tuple[str, Sequence[object]]],
+    *,
+    allow_none: bool,
+    allow_i8: bool,
+    utf8: bool = False,
 ) -> str:
     """Return the ``<params>`` of a ``system.multicall`` request for ``(name, args)`` pairs.
 
     The text is what marshalling ``[{"methodName": name, "params": list(args)}, ...]``
     writes, built directly: one formatted string per call, and calls without arguments
-    (the common case) reused within the batch.
+    (the common case) reused within the batch. ``utf8`` as for :func:`marshal_params`.
     """
-    return written(_fill_multicall, calls, allow_none, allow_i8)
+    return written(_fill_multicall, calls, allow_none, allow_i8, utf8=utf8)
 
 
 def _fill_multicall(calls: Sequence[tuple[str, Sequence[object]]], w: Writer, depth: int) -> None:
@@ -202,8 +225,28 @@ def _check_strings(strings: list[str], values: object) -> None:
         raise_invalid_char(values)
 
 
-def encode(text: str, encoding: str | None) -> bytes:
-    """Encode a document; characters the encoding lacks become references, as the stdlib does."""
-    if not encoding or encoding == "utf-8":
-        return text.encode("utf-8")
-    return text.encode(encoding, "xmlcharrefreplace")
+def is_utf8(encoding: str | None) -> bool:
+    """Whether :func:`encode` writes ``encoding`` as UTF-8 (and finishes the checks)."""
+    return not encoding or encoding == "utf-8"
+
+
+def encode(text: str, encoding: str | None, values: object = None) -> bytes:
+    """Encode a document; characters the encoding lacks become references, as the stdlib does.
+
+    In UTF-8, the document is also looked at for the characters XML 1.0 forbids, where
+    the writer left them to it (``utf8``): ``values``, what it was marshalled from, is
+    walked again to name one.
+
+    Raises:
+        ValueError: A string holding a character XML 1.0 cannot carry.
+    """
+    if encoding and not is_utf8(encoding):
+        return text.encode(encoding, "xmlcharrefreplace")
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        raise_invalid_char(values)
+    # An ASCII document was checked whole by the writer; the markup holds no control.
+    if len(raw) != len(text) and has_bad_utf8(raw):
+        raise_invalid_char(values)
+    return raw

@@ -8,7 +8,8 @@ states the rules (the standard library's, and ours). Speed comes from:
 - long arrays of one scalar type are written in a few C-level joins (ints through a
   list's ``repr``);
 - forbidden characters are looked for once, in all the strings joined, not string by
-  string nor in the whole document; strings are written unescaped first, and the
+  string nor in the whole document (in a UTF-8 document that is not ASCII, once in its
+  bytes, which are made anyway); strings are written unescaped first, and the
   document again only if that same joined text shows one needs escaping;
 - containers are tracked for cycles only past a small depth, and writers are reused.
 """
@@ -30,7 +31,6 @@ from ._escape import (
     escape_items,
     escaped,
     has_bad_char,
-    is_suspect,
     needs_escaping,
 )
 
@@ -148,7 +148,7 @@ def _uniform_array(values: list[Any] | tuple[Any, ...], w: Writer) -> bool:
 
 def _string_items(values: list[str] | tuple[str, ...], separator: str, w: Writer) -> str:
     """The strings of an array, each escaped as needed, joined by ``separator``."""
-    items = escape_items(values, separator)
+    items = escape_items(values, separator, w.utf8)
     if items is None:
         w.escape_checked("".join(values))  # a forbidden character: text() names it
         return ""
@@ -172,7 +172,9 @@ class Writer:
     have been written, then again at four times as many: the first look that finds one
     ends the optimistic pass there (:class:`_Escaping`).
     Strings written already escaped go to ``escaped``, checked for forbidden characters
-    only. Struct keys are collected without a look at their type: joining them all
+    only. With ``utf8``, text that is not ASCII is not looked at for forbidden
+    characters at all: the caller looks for them in the document it encodes (see
+    :func:`written`). Struct keys are collected without a look at their type: joining them all
     refuses any that is not a string.
     """
 
@@ -190,6 +192,7 @@ class Writer:
         "out",
         "probe",
         "strings",
+        "utf8",
     )
 
     def __init__(self) -> None:
@@ -206,7 +209,7 @@ class Writer:
         # smaller depth it was opened at.
         self.open_ids: dict[int, int] = {}
         self.looked = 0  # strings before this index were found clean by look()
-        self.allow_none = self.allow_i8 = self.careful = False
+        self.allow_none = self.allow_i8 = self.careful = self.utf8 = False
         self.probe = _FIRST_LOOK
 
     def look(self) -> None:
@@ -222,7 +225,11 @@ class Writer:
         except TypeError:  # a key that is not a string: text() says so, at the end
             self.probe = _NEVER
             return
-        if is_suspect(joined):
+        if joined.isascii():
+            suspect = SUSPECTS.found_in(joined.encode("ascii"))
+        else:
+            suspect = needs_escaping(joined) or (not self.utf8 and has_bad_char(joined))
+        if suspect:
             raise _Escaping  # to escape (or forbidden, which the careful pass names)
         self.looked = len(strings)
         self.probe = 4 * len(strings)
@@ -273,8 +280,8 @@ class Writer:
             if clean and not self.escaped:
                 return "".join(self.out)  # the common case: nothing forbidden or to escape
             bad = CONTROLS.found_in(raw)
-        else:
-            bad = has_bad_char(joined)
+        else:  # with utf8, left to the check of the encoded document
+            bad = not self.utf8 and has_bad_char(joined)
         if bad or (self.escaped and has_bad_char("".join(self.escaped))):
             raise_invalid_char(root)
         if needs_escaping(joined):
@@ -299,7 +306,7 @@ class Writer:
             raise_invalid_char(root)
         out, holes = self.out, self.holes
         if holes:
-            filling = escape_each([out[i] for i in holes])
+            filling = escape_each([out[i] for i in holes], self.utf8)
             if filling is None:
                 raise_invalid_char(root)
             for i, text in zip(holes, filling, strict=True):
@@ -334,14 +341,21 @@ def written(
     allow_i8: bool,
     head: str = "",
     tail: str = "",
+    utf8: bool = False,
 ) -> str:
-    """Run ``fill(root, writer, 1)`` optimistically, then carefully if a string needs escaping."""
+    """Run ``fill(root, writer, 1)`` optimistically, then carefully if a string needs escaping.
+
+    ``utf8``: the caller encodes the text to UTF-8 and looks for forbidden characters
+    there (:func:`~._marshal.encode`), so strings that are not ASCII are not looked at
+    for them here. Their UTF-8 is made once that way, not twice.
+    """
     try:
         w = _SPARE.pop()
     except IndexError:
         w = Writer()
     w.allow_none = allow_none
     w.allow_i8 = allow_i8
+    w.utf8 = utf8
     w.append(head)
     try:
         try:

@@ -240,3 +240,87 @@ def test_every_string_of_a_careful_pass_lands_in_its_own_place() -> None:
     ours, theirs = both((value,))
     assert ours == theirs
     assert codec.loads(dumps((value,)))[0][0] == as_read(value)
+
+
+# -- the UTF-8 documents: text that is not ASCII is checked once it is encoded -------------
+#
+# encode_request, encode_response and encode_multicall in UTF-8 leave the search for
+# forbidden characters in text that is not ASCII to the encoded document (one UTF-8
+# encoding, not two); dumps() and other encodings look for them as they write.
+
+TEXTS = {
+    "cyrillic": "Привет, мир",
+    "cjk": "漢字かなカナ",
+    "emoji": "hi \U0001f600 there",
+    "mostly-ascii": "plain words and one é",
+}
+FORBIDDEN = ["\x00", "\x01", "\x1f", chr(0xD800), chr(0xDFFF), "\ufffe", "\uffff"]
+
+
+def _value(text: str, where: str) -> Any:
+    """A value with ``text`` at ``where``, each a path of its own through the writer."""
+    if where == "uniform-array":
+        return [f"{text} {i}" for i in range(40)]
+    if where == "uniform-array-escaped":
+        return [f"{text} & <{i}>" for i in range(40)]
+    if where == "struct-value":
+        return [{"id": i, "text": f"{text} {i}"} for i in range(40)]
+    if where == "struct-key":
+        return [{f"{text} {i}": i} for i in range(40)]
+    if where == "careful-pass":
+        return [{"id": i, "text": f"<b>{text}</b> & {i}"} for i in range(80)]
+    if where == "DateTime":
+        return [xmlrpc.client.DateTime(f"20261203T04:05:0{i % 10}{text}") for i in range(3)]
+    return text  # "alone": a scalar parameter, written without a writer
+
+
+WHERE = [
+    "uniform-array",
+    "uniform-array-escaped",
+    "struct-value",
+    "struct-key",
+    "careful-pass",
+    "DateTime",
+    "alone",
+]
+
+
+@pytest.mark.parametrize("where", WHERE)
+@pytest.mark.parametrize("text", sorted(TEXTS))
+def test_utf8_documents_are_the_stdlibs(text: str, where: str) -> None:
+    value = _value(TEXTS[text], where)
+    params = (value,)
+    assert codec.encode_request("m", params) == xmlrpc.client.dumps(params, "m").encode()
+    expected = xmlrpc.client.dumps(params, methodresponse=True).encode()
+    assert codec.encode_response(value) == expected
+    multicall = xmlrpc.client.dumps(([{"methodName": "m", "params": [value]}],), "system.multicall")
+    assert codec.encode_multicall([("m", [value])]) == multicall.encode()
+
+
+@pytest.mark.parametrize("bad", FORBIDDEN, ids=[f"U+{ord(c):04X}" for c in FORBIDDEN])
+@pytest.mark.parametrize("where", WHERE)
+def test_utf8_documents_refuse_forbidden_characters_beside_text_that_is_not_ascii(
+    where: str, bad: str
+) -> None:
+    value = _value(TEXTS["cyrillic"] + bad, where)
+    writers: list[Callable[[], object]] = [
+        lambda: codec.encode_request("m", (value,)),
+        lambda: codec.encode_response(value),
+        lambda: codec.encode_multicall([("m", [value])]),
+        lambda: codec.encode_request("m", (value,), encoding="iso-8859-1"),  # checked as written
+        lambda: dumps((value,)),
+    ]
+    for write in writers:
+        with pytest.raises(ValueError, match="cannot carry this character"):
+            write()
+    # And the writer, reused, writes the next document right.
+    ok = _value(TEXTS["cjk"], where)
+    assert codec.encode_response(ok) == xmlrpc.client.dumps((ok,), methodresponse=True).encode()
+
+
+def test_a_forbidden_character_in_ascii_beside_text_that_is_not_is_refused() -> None:
+    # The document is not ASCII, so the writer leaves its check to the encoded bytes;
+    # the forbidden character is in an ASCII string of it.
+    value = ["Привет"] * 20 + [{"k": "plain\x01"}]
+    with pytest.raises(ValueError, match=r"'\\x01' at index 5"):
+        codec.encode_response(value)
