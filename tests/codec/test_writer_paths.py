@@ -324,3 +324,17 @@ def test_a_forbidden_character_in_ascii_beside_text_that_is_not_is_refused() -> 
     value = ["Привет"] * 20 + [{"k": "plain\x01"}]
     with pytest.raises(ValueError, match=r"'\\x01' at index 5"):
         codec.encode_response(value)
+
+
+@pytest.mark.parametrize("careful", [False, True], ids=["optimistic", "careful"])
+@pytest.mark.parametrize("position", sorted(POSITIONS))
+def test_none_is_written_or_refused_as_the_stdlib_does_wherever_it_is(
+    position: str, careful: bool
+) -> None:
+    params = POSITIONS[position](None)
+    if careful:
+        params = (*params, CAREFUL)
+    expected = xmlrpc.client.dumps(params, allow_none=True)
+    assert dumps(params, allow_none=True) == expected
+    with pytest.raises(TypeError, match="cannot marshal None unless allow_none is enabled"):
+        dumps(params)
