@@ -179,10 +179,10 @@ def test_a_long_stretch_of_tags_without_text_is_compiled_once(
 ) -> None:
     # Arrays of nils or empty strings are tags and nothing else, for as long as they go:
     # read as one run, each length was a plan of its own, compiled for every document.
-    from aioxmlrpc.codec import _parse
+    from aioxmlrpc.codec import _grammar, _parse
 
     compiled = 0
-    compile_plan = _parse.compile_plan
+    compile_plan = _grammar.compile_plan
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         nonlocal compiled
