@@ -263,6 +263,8 @@ def _value(text: str, where: str) -> Any:
         return [f"{text} {i}" for i in range(40)]
     if where == "uniform-array-escaped":
         return [f"{text} & <{i}>" for i in range(40)]
+    if where == "uniform-array-long-escaped":  # escaped string by string
+        return [f"{text * 10} & <{i}>" for i in range(40)]
     if where == "struct-value":
         return [{"id": i, "text": f"{text} {i}"} for i in range(40)]
     if where == "struct-key":
@@ -277,6 +279,7 @@ def _value(text: str, where: str) -> Any:
 WHERE = [
     "uniform-array",
     "uniform-array-escaped",
+    "uniform-array-long-escaped",
     "struct-value",
     "struct-key",
     "careful-pass",
