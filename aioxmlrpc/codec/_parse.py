@@ -580,11 +580,11 @@ class Parser:
                 run = canonical_run(run)[0]  # its prefixes were matched already
             variant = variant_key(run, len(guards), containers)
             found = state.plans.get(variant)
-            plan = (
-                found
-                if found is not None
-                else compile_plan(state, run, containers, self._document, variant)
-            )
+            if found is None:
+                plan = compile_plan(state, run, containers, self._document, variant)
+            else:
+                plan = found
+                plan[5] = self._document  # in use, as _apply stamps the plans it finds
             operand = plan[1]
         self._current = self._operate(operand[0], text, current)
         return plan

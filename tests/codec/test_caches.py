@@ -122,14 +122,14 @@ def test_entries_in_use_survive_a_flood_of_new_ones() -> None:
 
 
 def _one_off(rng: random.Random, depth: int = 60) -> tuple[Any, bytes]:
-    """A value nested ``depth`` deep, each level an array or a struct at random.
+    """A value of arrays nested ``depth`` deep, in a reply of random whitespace.
 
-    Returned with a reply carrying it with random whitespace between its tags: runs of
-    tags never seen before, each a plan of its own.
+    Its runs of tags hold random whitespace between every two tags, and no text cuts
+    them short: each is a plan never seen before, and never seen again.
     """
     value: Any = rng.randint(0, 9)
     for _ in range(depth):
-        value = [value] if rng.random() < 0.5 else {"k": value}
+        value = [value]
     blanks = (b"><", b"> <", b">\n<", b">\t<", b">  <")
     return value, re.sub(b"><", lambda _: rng.choice(blanks), response(value))
 
@@ -199,3 +199,45 @@ def test_a_long_stretch_of_tags_without_text_is_compiled_once(
         for _ in range(2):
             assert codec.loads(body)[0][0] == value
         assert compiled <= 12, length  # the run's phases at most, once each
+
+
+def _tree(rng: random.Random, depth: int) -> Any:
+    """A random tree of arrays, structs and scalars."""
+    k = rng.random()
+    if depth <= 0 or k < 0.4:
+        return rng.choice([rng.randint(-9, 9), "s", 1.5, True])
+    if k < 0.7:
+        return [_tree(rng, depth - 1) for _ in range(rng.randint(0, 4))]
+    return {f"k{i}": _tree(rng, depth - 1) for i in range(rng.randint(0, 4))}
+
+
+def test_the_variant_plans_of_replies_read_again_survive_a_flood_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A run that closes containers whose parents differ from where it was compiled runs
+    # a variant of its plan: those must be marked in use as the others are.
+    from aioxmlrpc.codec import _grammar, _parse
+
+    compiled = variants = 0
+    compile_plan = _grammar.compile_plan
+
+    def counting(*args: Any) -> Any:
+        nonlocal compiled, variants
+        compiled += 1
+        variants += len(args) > 4  # a variant's key
+        return compile_plan(*args)
+
+    monkeypatch.setattr(_parse, "compile_plan", counting)
+    rng = random.Random(3)
+    value = [_tree(rng, 6) for _ in range(60)]  # a reply of 45 KB
+    ordinary = response(value)
+    clear_caches()
+    for _ in range(2):
+        assert codec.loads(ordinary)[0][0] == value
+    assert variants > 0  # the reply does run variants
+    for _ in range(1500):
+        flooded, body = _one_off(rng)
+        assert codec.loads(body)[0][0] == flooded
+    compiled = 0
+    assert codec.loads(ordinary)[0][0] == value
+    assert compiled == 0
