@@ -261,6 +261,32 @@ def test_long_text_split_across_many_feeds() -> None:
     assert parser.close() == text
 
 
+@pytest.mark.parametrize(
+    "order", ["cdata-then-pis", "pis-then-cdata", "interleaved", "comments-then-cdata"]
+)
+def test_many_cdata_sections_comments_and_pis_in_any_order_read_as_the_stdlib_reads_them(
+    order: str,
+) -> None:
+    # Where the next "<!" and the next "<?" are is kept while the constructs are
+    # expanded, each searched for again once passed: every order must find each one.
+    cdata = [f"<value><string><![CDATA[a<{i}>&]]></string></value>" for i in range(300)]
+    pis = [f"<?pi {i}?><value><string>p{i}</string></value>" for i in range(300)]
+    comments = [f"<!-- {i} --><value><int>{i}</int></value>" for i in range(300)]
+    items = {
+        "cdata-then-pis": cdata + pis,
+        "pis-then-cdata": pis + cdata,
+        "interleaved": [x for pair in zip(cdata, pis, comments, strict=True) for x in pair],
+        "comments-then-cdata": comments + cdata + pis[:1],
+    }[order]
+    body = _response(f"<value><array><data>{''.join(items)}</data></array></value>")
+    expected = xmlrpc.client.loads(body)
+    assert loads(body) == expected
+    parser = ResponseParser()
+    for start in range(0, len(body), 997):
+        parser.feed(body[start : start + 997])
+    assert parser.close() == expected[0][0]
+
+
 # Each byte that sends a piece of text from the one-pass check to the full checks
 # (aioxmlrpc.codec._escape.MARKED), in a short and a long document, near either end.
 _MARKED_CASES = {
