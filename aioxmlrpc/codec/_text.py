@@ -414,8 +414,8 @@ def _markup_end(text: str, start: int, final: bool) -> int:
             if final:
                 _fail("unclosed token")
             return -1
-        if not final and opener.startswith(text[start:]):
-            return -1  # too short to tell which construct this is
+        if not final and opener.startswith(text[start : start + len(opener)]):
+            return -1  # too short to tell which construct this is (sliced short: no copy)
     if text.startswith("<!DOCTYPE", start):
         # Wait (briefly) for the identifiers, which defusedxml's error records too.
         head = _DOCTYPE.match(text, start)
