@@ -341,3 +341,25 @@ def test_none_is_written_or_refused_as_the_stdlib_does_wherever_it_is(
     assert dumps(params, allow_none=True) == expected
     with pytest.raises(TypeError, match="cannot marshal None unless allow_none is enabled"):
         dumps(params)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime.datetime(1, 1, 1),
+        datetime.datetime(999, 12, 31, 23, 59, 59, 999999),
+        datetime.datetime(2026, 12, 4, 5, 6, 7, 1),
+        datetime.datetime(2026, 12, 4, 5, 6, 7, tzinfo=datetime.timezone.utc),
+        datetime.datetime(
+            9999, 12, 31, 1, 2, 3, 500, tzinfo=datetime.timezone(-datetime.timedelta(hours=5))
+        ),
+    ],
+    ids=["year-1", "year-999-micro", "micro", "utc", "year-9999-offset"],
+)
+@pytest.mark.parametrize("position", ["alone", "in-array", "in-uniform-array", "in-struct"])
+def test_datetimes_are_written_as_the_stdlib_writes_them(
+    when: datetime.datetime, position: str
+) -> None:
+    # Naive fields, four digits of year, no fraction, no offset: the stdlib's strftime.
+    ours, theirs = both(POSITIONS[position](when))
+    assert ours == theirs
