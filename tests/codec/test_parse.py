@@ -479,3 +479,15 @@ def test_members_whose_values_open_containers_parse_as_the_stdlib_parses_them() 
     for byte in range(len(body)):
         parser.feed(body[byte : byte + 1])
     assert parser.close() == value
+
+
+@given(st.text(alphabet="ab\n", max_size=200), st.data())
+def test_positions_are_counted_as_a_plain_count_would(text: str, data: st.DataObject) -> None:
+    # position() hops over the first newlines with find(), then counts: the same figure.
+    from aioxmlrpc.codec._text import position
+
+    index = data.draw(st.integers(0, len(text)))
+    newlines = text.count("\n", 0, index)
+    column = index - text.rfind("\n", 0, index) - 1
+    expected = (5 + newlines, column) if newlines else (5, 3 + index)
+    assert position(text, index, 5, 3) == expected
