@@ -170,6 +170,16 @@ def build_foreign_records(rng: random.Random, alphabet: str) -> Plain:
     ]
 
 
+def apache_extensions(body: bytes) -> bytes:
+    """``body`` as Apache XML-RPC writes it with extensions on: ``ex:``-prefixed types."""
+    body = body.replace(b"<nil/>", b"<ex:nil/>").replace(b"<int>", b"<ex:i8>")
+    body = body.replace(b"</int>", b"</ex:i8>")
+    return body.replace(
+        b"<methodResponse>",
+        b'<methodResponse xmlns:ex="http://ws.apache.org/xmlrpc/namespaces/extensions">',
+    )
+
+
 def build_tree(rng: random.Random, size: int = 1 << 20) -> Plain:
     """A varied tree: arrays and structs mixed at random, a few levels deep, ~``size`` bytes."""
 
@@ -219,6 +229,8 @@ def build_payloads(names: Collection[str] | None = None) -> list[Payload]:
         ("dates-20k", lambda: [DateTime(f"2026{i % 12 + 1:02}03T04:05:06") for i in range(20_000)]),
         ("string-1MB", lambda: word(rng, MIB)),
         ("cdata-records", lambda: build_250kb(rng)),  # its strings in CDATA, as node writes
+        # Apache XML-RPC (Java) with its extensions: <ex:i8> and <ex:nil/>, prefixed.
+        ("apache-ex", lambda: [i if i % 2 else None for i in range(50_000)]),
     ]
     payloads: list[Payload] = []
     for name, build in builders:
@@ -227,6 +239,8 @@ def build_payloads(names: Collection[str] | None = None) -> list[Payload]:
         value = build()  # every one in order: the shared generator gives the same values
         if names is None or name in names:
             body = xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True).encode()
+            if name == "apache-ex":
+                body = apache_extensions(body)
             if name == "cdata-records":
                 body = re.sub(rb"<string>([^<]*)<", rb"<string><![CDATA[\1]]><", body)
             payloads.append(Payload(name, value, body))

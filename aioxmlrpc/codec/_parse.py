@@ -83,6 +83,9 @@ _SLICE = 64 * 1024
 _EAGER = 8 * 1024
 #: A run that may continue is held back for the next feed, unless it is this long.
 _MAX_HELD_RUN = 8 * 1024
+#: Canonical forms a document keeps (see Parser._canonical), of runs this long at most.
+_MAX_CANONICAL = 64
+_MAX_CANONICAL_RUN = 1024
 #: Until the root element opens, text is read as it arrives (a DOCTYPE is refused at
 #: once), unless what is held back is this long already.
 _SMALL_HOLD = 2048
@@ -130,6 +133,12 @@ class Parser:
     #: The last segment read and how much of it, when the position after it is not
     #: counted yet: the final read leaves it to the errors that need it.
     _last_read: tuple[str, int] | None = None
+    #: The canonical forms of the prefixed runs (or runs with attributes) of this
+    #: document, made once each: :func:`canonical_run` reads tag by tag in Python, and a
+    #: document with prefixes (Apache's ``ex:``) repeats a few runs thousands of times.
+    #: This document's only, and bounded in entries: no process-wide cache holds its
+    #: prefixes or attribute values.
+    _canonical: dict[str, tuple[str, list[tuple[bool, str]]]] | None = None
 
     def __init__(
         self,
@@ -547,13 +556,24 @@ class Parser:
         """Return the plan of a run not found as written: canonical, or compiled now."""
         if ":" not in run and "=" not in run:
             return compile_plan(state, run, self._containers, self._document)
-        canonical, prefixes = canonical_run(run)
+        canonical, prefixes = self._canonical_run(run)
         if prefixes:
             self._match_prefixes(prefixes)
         plan = state.plans.get(canonical)
         if plan is None:
             plan = compile_plan(state, canonical, self._containers, self._document)
         return plan
+
+    def _canonical_run(self, run: str) -> tuple[str, list[tuple[bool, str]]]:
+        known = self._canonical
+        if known is None:
+            known = self._canonical = {}
+        found = known.get(run)
+        if found is None:
+            found = canonical_run(run)
+            if len(known) < _MAX_CANONICAL and len(run) <= _MAX_CANONICAL_RUN:
+                known[run] = found
+        return found
 
     def _match_prefixes(self, prefixes: list[tuple[bool, str]]) -> None:
         """Check that each prefixed end tag repeats its start tag's prefix."""
@@ -577,7 +597,7 @@ class Parser:
                 break
         if not held or kind == P_NEXT:
             if ":" in run or "=" in run:
-                run = canonical_run(run)[0]  # its prefixes were matched already
+                run = self._canonical_run(run)[0]  # its prefixes were matched already
             variant = variant_key(run, len(guards), containers)
             found = state.plans.get(variant)
             if found is None:

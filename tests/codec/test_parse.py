@@ -491,3 +491,61 @@ def test_positions_are_counted_as_a_plain_count_would(text: str, data: st.DataOb
     column = index - text.rfind("\n", 0, index) - 1
     expected = (5 + newlines, column) if newlines else (5, 3 + index)
     assert position(text, index, 5, 3) == expected
+
+
+APACHE_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?><methodResponse'
+    ' xmlns:ex="http://ws.apache.org/xmlrpc/namespaces/extensions">'
+    "<params><param><value><array><data>"
+)
+APACHE_TAIL = "</data></array></value></param></params></methodResponse>"
+
+
+def test_a_prefixed_run_is_made_canonical_once_per_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Apache XML-RPC writes <ex:nil/> and <ex:i8>: their runs repeat thousands of times.
+    from aioxmlrpc.codec import _grammar, _parse
+
+    calls = 0
+    canonical_run = _grammar.canonical_run
+
+    def counting(run: str) -> tuple[str, list[tuple[bool, str]]]:
+        nonlocal calls
+        calls += 1
+        return canonical_run(run)
+
+    monkeypatch.setattr(_parse, "canonical_run", counting)
+    items = "".join(
+        f"<value><ex:i8>{i}</ex:i8></value><value><ex:nil/></value>" for i in range(5000)
+    )
+    body = (APACHE_HEAD + items + APACHE_TAIL).encode()
+    assert parse_response(body) == xmlrpc.client.loads(body)[0][0]
+    assert calls <= 64
+    # Each document makes its own: nothing of this one's prefixes is kept.
+    calls = 0
+    assert parse_response(body) == xmlrpc.client.loads(body)[0][0]
+    assert 0 < calls <= 64
+
+
+def test_the_canonical_forms_a_document_keeps_are_bounded() -> None:
+    distinct = "".join(f"<value><p{i}:int>{i}</p{i}:int></value>" for i in range(500))
+    long_prefix = "q" * 2000
+    long = f"<value><{long_prefix}:int>7</{long_prefix}:int></value>" * 3
+    body = (APACHE_HEAD + distinct + long + APACHE_TAIL).encode()
+    parser = Parser()
+    parser.feed_whole(body)
+    assert parser.result() == xmlrpc.client.loads(body)[0][0]
+    known = parser._canonical
+    assert known is not None
+    assert len(known) <= 64
+    assert all(len(run) <= 1024 for run in known)
+
+
+def test_a_mismatched_prefix_is_refused_after_many_runs_like_it() -> None:
+    items = "<value><ex:i8>1</ex:i8></value>" * 1000 + "<value><ex:i8>1</ey:i8></value>"
+    body = (APACHE_HEAD + items + APACHE_TAIL).encode()
+    with pytest.raises(xml.parsers.expat.ExpatError):
+        xmlrpc.client.loads(body)
+    with pytest.raises(MalformedXML, match="mismatched tag"):
+        parse_response(body)
