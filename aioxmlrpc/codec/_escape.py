@@ -186,7 +186,7 @@ def escape_items(
     if len(plain) > 64 * len(items):
         # Long text: escaped string by string, as the stdlib does, spares the copies of
         # a join and a split, which cost more than the calls (measured on CJK).
-        return separator.join(map(escaped, items))
+        return separator.join(map(escape, items))
     pieces = escape("\x00".join(items)).split("\x00")
     return separator.join(pieces) if len(pieces) == len(items) else None
 
