@@ -175,13 +175,14 @@ _SPACE_BEFORE_COLON = re.compile(rb"(\n[^:\s][^:\r\n]*?)[ \t]+:")
 _MAX_SHORTFALL = 64 * 1024
 
 
-def _head_end(data: bytes) -> tuple[int, int]:
+def _head_end(data: bytes | bytearray, start: int = 0) -> tuple[int, int]:
     """Where the head in ``data`` ends (after its last line's LF) and its body starts.
 
-    (-1, -1) while no blank line has come. The blank line is CRLF or a bare LF.
+    (-1, -1) while no blank line has come. The blank line is CRLF or a bare LF. None
+    begins before ``start``.
     """
-    crlf = data.find(b"\n\r\n")  # after a line ending in CRLF (or in a bare LF)
-    lf = data.find(b"\n\n", 0, crlf if crlf >= 0 else len(data))
+    crlf = data.find(b"\n\r\n", start)  # after a line ending in CRLF (or in a bare LF)
+    lf = data.find(b"\n\n", start, crlf if crlf >= 0 else len(data))
     if lf >= 0:
         return lf + 1, lf + 2
     if crlf >= 0:
@@ -208,7 +209,7 @@ class Handler(ResponseHandler):
     close is read (:meth:`connection_lost`).
     """
 
-    _head: bytes | None = b""  # the start of a reply head, while it is incomplete
+    _head: bytes | bytearray | None = b""  # the start of a reply head, while incomplete
     _left = -1  # body bytes still to come of a reply with a Content-Length; -1: not counted
     _coded = False  # that reply has a Content-Encoding
     _end = b""  # the last bytes of that reply received so far
@@ -219,12 +220,20 @@ class Handler(ResponseHandler):
         head = self._head
         body = 0  # where the body starts in data
         if head is not None:
+            scanned = 0
+            buffer: bytes | bytearray = data
             if head:
-                data = head + data
-            end, start = _head_end(data)
-            if end < 0 and len(data) < _MAX_HEAD:
-                self._head = data
+                # Appended to, and looked at from where the last look ended (less the
+                # two bytes a blank line may begin with): a head that trickles in a
+                # byte at a time costs its length, not its length squared.
+                scanned = len(head) - 2
+                head += data
+                buffer = head
+            end, start = _head_end(buffer, scanned)
+            if end < 0 and len(buffer) < _MAX_HEAD:
+                self._head = buffer if isinstance(buffer, bytearray) else bytearray(buffer)
                 return
+            data = bytes(buffer)  # (no copy when it came whole, as bytes)
             self._head = None
             self._left = -1
             self._end = b""
@@ -286,7 +295,7 @@ class Handler(ResponseHandler):
         """
         head, self._head = self._head, None
         if head:
-            super().data_received(head)
+            super().data_received(bytes(head))
         elif (
             exc is None
             and 0 < self._left <= _MAX_SHORTFALL
