@@ -70,6 +70,7 @@ NAME_RE = re.compile(NAME)
 
 _BAD_REFERENCE = re.compile(r"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)")
 _CHAR_REFERENCE = re.compile(r"&#(?:([0-9]+)|x([0-9a-fA-F]+));")
+_CHAR_REFERENCE_START = re.compile(r"&#(?:x[0-9a-fA-F]*|[0-9]*)")
 _REFERENCE = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));")
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _DECLARED_NAME = re.compile(rf"[ \t\r\n%]*({NAME})")
@@ -130,7 +131,7 @@ def bad_reference(text: str) -> tuple[int, ResponseError] | None:
         if name is not None and text.startswith(";", name.end()):
             found = (bad.start(), EntitiesForbidden(name.group()))
         else:
-            found = (bad.start(), MalformedXML("not well-formed (invalid token)"))
+            found = (_broken_at(text, bad.start()), MalformedXML("not well-formed (invalid token)"))
     if "&#" in text:
         end = found[0] if found is not None else len(text)
         for match in _CHAR_REFERENCE.finditer(text, 0, end):
@@ -140,6 +141,19 @@ def bad_reference(text: str) -> tuple[int, ResponseError] | None:
             if too_long or not _valid_code_point(int(digits) if digits else int(hexdigits, 16)):
                 return match.start(), MalformedXML("reference to invalid character number")
     return found
+
+
+def _broken_at(text: str, amp: int) -> int:
+    """Where a broken reference at ``amp`` is refused: where expat refuses it.
+
+    That is at its first character that cannot go on: after ``&``, ``&#``, ``&#x``, the
+    digits, or the name (``&amp `` at the space).
+    """
+    start = _CHAR_REFERENCE_START.match(text, amp)
+    if start is not None:
+        return start.end()
+    name = NAME_RE.match(text, amp + 1)
+    return amp + 1 if name is None else name.end()
 
 
 def _replace_reference(match: re.Match[str]) -> str:
