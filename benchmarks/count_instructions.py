@@ -36,6 +36,14 @@ REPEATS = {
     "escaped-records": 4,
     "text-1KB-values": 10,
     "tree-1MB": 2,
+    "nils-50k": 2,
+    "empty-strings-50k": 2,
+    "text-cyrillic": 4,
+    "records-cjk": 2,
+    "dates-20k": 2,
+    "string-1MB": 4,
+    "cdata-records": 4,
+    "apache-ex": 2,
 }
 
 CHILD = """
@@ -45,11 +53,12 @@ import bench_codec
 from aioxmlrpc import codec
 [payload] = bench_codec.build_payloads({{{name!r}}})
 value, body = payload.value, payload.body
+params = (value,)
 operations = {{
     ("parse", "ours"): lambda: codec.parse_response(body),
     ("parse", "stdlib"): lambda: xmlrpc.client.loads(body),
-    ("dumps", "ours"): lambda: codec.dumps((value,), methodresponse=True),
-    ("dumps", "stdlib"): lambda: xmlrpc.client.dumps((value,), methodresponse=True),
+    ("dumps", "ours"): lambda: codec.dumps(params, methodresponse=True, allow_none=True),
+    ("dumps", "stdlib"): lambda: xmlrpc.client.dumps(params, methodresponse=True, allow_none=True),
 }}
 run = operations[({operation!r}, {implementation!r})]
 for _ in range(3):
